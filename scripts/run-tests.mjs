@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// Runs jest once (ESM mode) and ends with the line CI reads: "<passed> passed, <failed> failed",
+// where failed counts failed tests plus suites that failed to run. Extra arguments go to jest.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const jestBin = require.resolve('jest/bin/jest.js');
+mkdirSync('.test-results', { recursive: true });
+const resultsFile = '.test-results/jest.json';
+const run = spawnSync(
+  process.execPath,
+  ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', jestBin, '--json', `--outputFile=${resultsFile}`, ...process.argv.slice(2)],
+  { stdio: 'inherit' },
+);
+let passed = 0;
+let failed = 0;
+try {
+  const results = JSON.parse(readFileSync(resultsFile, 'utf8'));
+  passed = results.numPassedTests;
+  failed = results.numFailedTests + results.numRuntimeErrorTestSuites;
+} catch (err) {
+  console.error('could not read jest results:', err);
+  failed += 1;
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(run.status ?? 1);
