@@ -4,9 +4,10 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
-const jestBin = require.resolve('jest/bin/jest.js');
+const jestBin = join(dirname(require.resolve('jest/package.json')), 'bin', 'jest.js');
 mkdirSync('.test-results', { recursive: true });
 const resultsFile = '.test-results/jest.json';
 const run = spawnSync(

@@ -1,1 +1,9 @@
-export {};
+/**
+ * @corvid/proto — generated codecs and gRPC service definitions for etcd 3.4's wire protocol
+ * (etcdserverpb, mvccpb, authpb) and Corvid's own Raft log records (corvidpb).
+ * Everything under ./gen is produced by `npm run gen -w @corvid/proto`; do not edit it.
+ */
+export * as etcdserverpb from './gen/etcd/etcdserverpb/rpc.js';
+export * as mvccpb from './gen/etcd/mvccpb/kv.js';
+export * as authpb from './gen/etcd/authpb/auth.js';
+export * as corvidpb from './gen/corvid/internal.js';
