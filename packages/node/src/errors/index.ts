@@ -1,0 +1,59 @@
+/**
+ * Operating errors every module of a member may raise, named by code. The wire form (gRPC status
+ * and etcd's exact text) lives only in `api/errors.ts`, the catalogue: modules never build it.
+ * Broken invariants are not CorvidErrors: they go through `assert()` and stop the member.
+ */
+export type ErrorCode =
+  // request validation (api)
+  | 'EmptyKey'
+  | 'KeyNotFound'
+  | 'ValueProvided'
+  | 'LeaseProvided'
+  | 'TooManyOps'
+  | 'DuplicateKey'
+  | 'InvalidSortOption'
+  | 'RequestTooLarge'
+  // mvcc
+  | 'Compacted'
+  | 'FutureRev'
+  | 'NoSpace'
+  // lease
+  | 'LeaseNotFound'
+  | 'LeaseExist'
+  | 'LeaseTTLTooLarge'
+  // server
+  | 'NoLeader'
+  | 'NotLeader'
+  | 'LeaderChanged'
+  | 'Stopped'
+  | 'Timeout'
+  | 'TooManyRequests'
+  | 'MemberNotFound'
+  | 'PeerURLExist'
+  | 'Corrupt';
+
+export class CorvidError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, options?: { cause?: unknown; detail?: string }) {
+    super(options?.detail ? `${code}: ${options.detail}` : code, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CorvidError';
+    this.code = code;
+  }
+}
+
+export function isCorvidError(err: unknown, code?: ErrorCode): err is CorvidError {
+  return err instanceof CorvidError && (code === undefined || err.code === code);
+}
+
+/** Thrown for broken invariants. Never caught: the member logs it and exits. */
+export class AssertionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AssertionError';
+  }
+}
+
+export function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new AssertionError(message);
+}
