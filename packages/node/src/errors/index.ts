@@ -28,9 +28,20 @@ export type ErrorCode =
   | 'Stopped'
   | 'Timeout'
   | 'TooManyRequests'
-  | 'MemberNotFound'
+  | 'TimeoutDueToLeaderFail'
+  | 'TimeoutDueToConnectionLost'
+  | 'Unhealthy'
+  | 'NotCapable'
+  | 'Corrupt'
+  // cluster membership
+  | 'MemberExist'
   | 'PeerURLExist'
-  | 'Corrupt';
+  | 'MemberNotEnoughStarted'
+  | 'MemberBadURLs'
+  | 'MemberNotFound'
+  | 'MemberNotLearner'
+  | 'LearnerNotReady'
+  | 'TooManyLearners';
 
 export class CorvidError extends Error {
   readonly code: ErrorCode;

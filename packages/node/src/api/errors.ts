@@ -1,0 +1,64 @@
+/**
+ * The catalogue: every etcd error Corvid can return, once, as {gRPC status, etcd's exact text}.
+ * Clients match on the text (etcd's `rpctypes`), so the strings are copied from etcd 3.4's
+ * behaviour verbatim and checked against a real etcd by test/differential/errors.test.ts.
+ * This is the only place that builds wire error text.
+ */
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { isCorvidError, type ErrorCode } from '../errors/index.js';
+
+export interface CatalogueEntry {
+  readonly code: status;
+  readonly text: string;
+}
+
+export const CATALOGUE: Readonly<Record<ErrorCode, CatalogueEntry>> = {
+  EmptyKey: { code: status.INVALID_ARGUMENT, text: 'etcdserver: key is not provided' },
+  KeyNotFound: { code: status.INVALID_ARGUMENT, text: 'etcdserver: key not found' },
+  ValueProvided: { code: status.INVALID_ARGUMENT, text: 'etcdserver: value is provided' },
+  LeaseProvided: { code: status.INVALID_ARGUMENT, text: 'etcdserver: lease is provided' },
+  TooManyOps: { code: status.INVALID_ARGUMENT, text: 'etcdserver: too many operations in txn request' },
+  DuplicateKey: { code: status.INVALID_ARGUMENT, text: 'etcdserver: duplicate key given in txn request' },
+  InvalidSortOption: { code: status.INVALID_ARGUMENT, text: 'etcdserver: invalid sort option' },
+  RequestTooLarge: { code: status.INVALID_ARGUMENT, text: 'etcdserver: request is too large' },
+  Compacted: { code: status.OUT_OF_RANGE, text: 'etcdserver: mvcc: required revision has been compacted' },
+  FutureRev: { code: status.OUT_OF_RANGE, text: 'etcdserver: mvcc: required revision is a future revision' },
+  NoSpace: { code: status.RESOURCE_EXHAUSTED, text: 'etcdserver: mvcc: database space exceeded' },
+  LeaseNotFound: { code: status.NOT_FOUND, text: 'etcdserver: requested lease not found' },
+  LeaseExist: { code: status.FAILED_PRECONDITION, text: 'etcdserver: lease already exists' },
+  LeaseTTLTooLarge: { code: status.OUT_OF_RANGE, text: 'etcdserver: too large lease TTL' },
+  NoLeader: { code: status.UNAVAILABLE, text: 'etcdserver: no leader' },
+  NotLeader: { code: status.FAILED_PRECONDITION, text: 'etcdserver: not leader' },
+  LeaderChanged: { code: status.UNAVAILABLE, text: 'etcdserver: leader changed' },
+  NotCapable: { code: status.UNAVAILABLE, text: 'etcdserver: not capable' },
+  Stopped: { code: status.UNAVAILABLE, text: 'etcdserver: server stopped' },
+  Timeout: { code: status.UNAVAILABLE, text: 'etcdserver: request timed out' },
+  TimeoutDueToLeaderFail: { code: status.UNAVAILABLE, text: 'etcdserver: request timed out, possibly due to previous leader failure' },
+  TimeoutDueToConnectionLost: { code: status.UNAVAILABLE, text: 'etcdserver: request timed out, possibly due to connection lost' },
+  Unhealthy: { code: status.UNAVAILABLE, text: 'etcdserver: unhealthy cluster' },
+  TooManyRequests: { code: status.RESOURCE_EXHAUSTED, text: 'etcdserver: too many requests' },
+  Corrupt: { code: status.DATA_LOSS, text: 'etcdserver: corrupt cluster' },
+  MemberExist: { code: status.FAILED_PRECONDITION, text: 'etcdserver: member ID already exist' },
+  PeerURLExist: { code: status.FAILED_PRECONDITION, text: 'etcdserver: Peer URLs already exists' },
+  MemberNotEnoughStarted: { code: status.FAILED_PRECONDITION, text: 'etcdserver: re-configuration failed due to not enough started members' },
+  MemberBadURLs: { code: status.INVALID_ARGUMENT, text: 'etcdserver: given member URLs are invalid' },
+  MemberNotFound: { code: status.NOT_FOUND, text: 'etcdserver: member not found' },
+  MemberNotLearner: { code: status.FAILED_PRECONDITION, text: 'etcdserver: can only promote a learner member' },
+  LearnerNotReady: { code: status.FAILED_PRECONDITION, text: 'etcdserver: can only promote a learner member which is in sync with leader' },
+  TooManyLearners: { code: status.FAILED_PRECONDITION, text: 'etcdserver: too many learner members in cluster' },
+};
+
+/** What an unexpected failure looks like on the wire; the caller logs and counts it. */
+export const UNKNOWN_ERROR_TEXT = 'etcdserver: unknown error';
+
+/**
+ * Maps anything thrown while serving a request to a gRPC ServiceError. Known operating errors get
+ * their catalogue entry; anything else becomes UNKNOWN (and `known` is false so it is logged).
+ */
+export function toServiceError(err: unknown): { error: Partial<ServiceError>; known: boolean } {
+  if (isCorvidError(err)) {
+    const entry = CATALOGUE[err.code];
+    return { error: { code: entry.code, details: entry.text, metadata: new Metadata() }, known: true };
+  }
+  return { error: { code: status.UNKNOWN, details: UNKNOWN_ERROR_TEXT, metadata: new Metadata() }, known: false };
+}

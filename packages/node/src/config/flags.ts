@@ -1,0 +1,33 @@
+/**
+ * The member's flags, with etcd 3.4's names, defaults and help text for what Corvid supports.
+ * One table drives parsing, `ETCD_*` environment variables and `--help`.
+ */
+export type FlagKind = 'string' | 'int' | 'bool' | 'urls';
+
+export interface FlagSpec {
+  readonly name: string;
+  readonly kind: FlagKind;
+  readonly defaultValue: string;
+  readonly help: string;
+  readonly section: 'Member' | 'Clustering' | 'Logging' | 'Profiling and Monitoring';
+}
+
+export const FLAGS: readonly FlagSpec[] = [
+  { section: 'Member', name: 'name', kind: 'string', defaultValue: 'default', help: 'Human-readable name for this member.' },
+  { section: 'Member', name: 'data-dir', kind: 'string', defaultValue: '${name}.etcd', help: 'Path to the data directory.' },
+  { section: 'Member', name: 'listen-client-urls', kind: 'urls', defaultValue: 'http://localhost:2379', help: 'List of URLs to listen on for client traffic.' },
+  { section: 'Member', name: 'quota-backend-bytes', kind: 'int', defaultValue: '0', help: 'Raise alarms when backend size exceeds the given quota (0 defaults to low space quota).' },
+  { section: 'Member', name: 'max-txn-ops', kind: 'int', defaultValue: '128', help: 'Maximum number of operations permitted in a transaction.' },
+  { section: 'Member', name: 'max-request-bytes', kind: 'int', defaultValue: '1572864', help: 'Maximum client request size in bytes the server will accept.' },
+  { section: 'Clustering', name: 'advertise-client-urls', kind: 'urls', defaultValue: 'http://localhost:2379', help: 'List of this member\'s client URLs to advertise to the public.' },
+  { section: 'Clustering', name: 'initial-cluster-token', kind: 'string', defaultValue: 'etcd-cluster', help: 'Initial cluster token for the etcd cluster during bootstrap.' },
+  { section: 'Clustering', name: 'initial-advertise-peer-urls', kind: 'urls', defaultValue: 'http://localhost:2380', help: 'List of this member\'s peer URLs to advertise to the rest of the cluster.' },
+  { section: 'Logging', name: 'log-level', kind: 'string', defaultValue: 'info', help: 'Configures log level. Only supports debug, info, warn, error, panic, or fatal.' },
+];
+
+export const FLAG_BY_NAME: ReadonlyMap<string, FlagSpec> = new Map(FLAGS.map((f) => [f.name, f]));
+
+/** etcd's environment variable for a flag: ETCD_ + upper snake case. */
+export function envNameOf(flagName: string): string {
+  return `ETCD_${flagName.toUpperCase().replaceAll('-', '_')}`;
+}

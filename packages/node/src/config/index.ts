@@ -1,0 +1,138 @@
+/**
+ * Turns command-line flags and `ETCD_*` environment variables into one typed `Config`, the way
+ * etcd 3.4 does: Go-style flags (`--a=b`, `--a b`, `-a b`; booleans without a value), a flag on
+ * the command line shadows its environment variable, and an unknown flag is an error.
+ */
+import { FLAG_BY_NAME, FLAGS, envNameOf, type FlagSpec } from './flags.js';
+
+export { FLAGS, envNameOf } from './flags.js';
+export type { FlagSpec } from './flags.js';
+
+export interface Config {
+  readonly name: string;
+  readonly dataDir: string;
+  /** URLs exactly as given (etcd reports them verbatim, e.g. in MemberList). */
+  readonly listenClientUrls: readonly string[];
+  readonly advertiseClientUrls: readonly string[];
+  readonly initialAdvertisePeerUrls: readonly string[];
+  readonly initialClusterToken: string;
+  readonly quotaBackendBytes: number;
+  readonly maxTxnOps: number;
+  readonly maxRequestBytes: number;
+  readonly logLevel: string;
+}
+
+/** etcd's default backend quota (2 GiB) used when --quota-backend-bytes is 0. */
+export const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export type ParseOutcome = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; config: Config };
+
+/** Parses argv (without node and script) and env into a Config, or asks for help/version. */
+export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ParseOutcome {
+  const fromFlags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (!arg.startsWith('-') || arg === '-' || arg === '--') {
+      throw new ConfigError(`'${arg}' is not a valid flag`);
+    }
+    const body = arg.replace(/^--?/, '');
+    const eq = body.indexOf('=');
+    const name = eq < 0 ? body : body.slice(0, eq);
+    if (name === 'h' || name === 'help') return { kind: 'help' };
+    if (name === 'version') return { kind: 'version' };
+    const spec = FLAG_BY_NAME.get(name);
+    if (!spec) throw new ConfigError(`flag provided but not defined: -${name}`);
+    let value: string;
+    if (eq >= 0) value = body.slice(eq + 1);
+    else if (spec.kind === 'bool') value = 'true';
+    else {
+      const next = argv[i + 1];
+      if (next === undefined) throw new ConfigError(`flag needs an argument: -${name}`);
+      value = next;
+      i++;
+    }
+    fromFlags.set(name, value);
+  }
+  const raw = new Map<string, string>();
+  for (const spec of FLAGS) {
+    const value = fromFlags.get(spec.name) ?? env[envNameOf(spec.name)] ?? spec.defaultValue;
+    raw.set(spec.name, value);
+  }
+  return { kind: 'run', config: buildConfig(raw) };
+}
+
+function buildConfig(raw: ReadonlyMap<string, string>): Config {
+  const get = (name: string): string => raw.get(name) as string;
+  const name = get('name');
+  const dataDir = get('data-dir') === '${name}.etcd' ? `${name}.etcd` : get('data-dir');
+  return {
+    name,
+    dataDir,
+    listenClientUrls: parseUrls('listen-client-urls', get('listen-client-urls')),
+    advertiseClientUrls: parseUrls('advertise-client-urls', get('advertise-client-urls')),
+    initialAdvertisePeerUrls: parseUrls('initial-advertise-peer-urls', get('initial-advertise-peer-urls')),
+    initialClusterToken: get('initial-cluster-token'),
+    quotaBackendBytes: parseNonNegativeInt('quota-backend-bytes', get('quota-backend-bytes')),
+    maxTxnOps: parseNonNegativeInt('max-txn-ops', get('max-txn-ops')),
+    maxRequestBytes: parseNonNegativeInt('max-request-bytes', get('max-request-bytes')),
+    logLevel: get('log-level'),
+  };
+}
+
+function parseNonNegativeInt(flag: string, value: string): number {
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new ConfigError(`invalid value "${value}" for flag -${flag}: parse error`);
+  }
+  return Number(value);
+}
+
+function parseUrls(flag: string, value: string): string[] {
+  return value.split(',').filter((s) => s.length > 0).map((s) => {
+    let url: URL;
+    try {
+      url = new URL(s);
+    } catch {
+      throw new ConfigError(`invalid value "${value}" for flag -${flag}: URL address does not have the form "host:port": ${s}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:' && url.protocol !== 'unix:' && url.protocol !== 'unixs:') {
+      throw new ConfigError(`invalid value "${value}" for flag -${flag}: URL scheme must be http, https, unix, or unixs: ${s}`);
+    }
+    if (url.protocol === 'https:' || url.protocol === 'unixs:') {
+      throw new ConfigError(`-${flag}: TLS is not supported yet (${s})`);
+    }
+    return s;
+  });
+}
+
+/** etcd-style usage text generated from the flag table. */
+export function usageText(): string {
+  const sections = new Map<string, FlagSpec[]>();
+  for (const f of FLAGS) sections.set(f.section, [...(sections.get(f.section) ?? []), f]);
+  const lines = [
+    'Usage:',
+    '',
+    '  corvid [flags]',
+    '    Start a Corvid member (speaks the etcd v3 API).',
+    '',
+    '  corvid --version',
+    '    Show the version of Corvid.',
+    '',
+    '  corvid -h | --help',
+    '    Show the help information about Corvid.',
+    '',
+  ];
+  for (const [section, flags] of sections) {
+    lines.push(`${section}:`);
+    for (const f of flags) lines.push(`  --${f.name} '${f.defaultValue}'`, `    ${f.help}`);
+    lines.push('');
+  }
+  lines.push('Every flag can also be set with an environment variable: ETCD_ + the flag name in upper case with - as _ (e.g. ETCD_DATA_DIR). A flag on the command line wins.', '');
+  return lines.join('\n');
+}

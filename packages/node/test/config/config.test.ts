@@ -1,0 +1,53 @@
+// Goal: flags and ETCD_* environment variables parse the way etcd 3.4 parses them.
+// Method: feed argv/env to parseConfig and check the typed Config or the error text.
+import { ConfigError, parseConfig, type Config } from '../../src/config/index.js';
+
+function run(argv: string[], env: Record<string, string> = {}): Config {
+  const outcome = parseConfig(argv, env);
+  if (outcome.kind !== 'run') throw new Error(`expected run, got ${outcome.kind}`);
+  return outcome.config;
+}
+
+describe('parseConfig', () => {
+  it('uses etcd defaults', () => {
+    const c = run([]);
+    expect(c.name).toBe('default');
+    expect(c.dataDir).toBe('default.etcd');
+    expect(c.maxRequestBytes).toBe(1572864);
+    expect(c.maxTxnOps).toBe(128);
+    expect(c.listenClientUrls.map(String)).toEqual(['http://localhost:2379']);
+  });
+
+  it('accepts --a=b, --a b and -a b', () => {
+    const c = run(['--name=n1', '--data-dir', '/tmp/x', '-max-txn-ops', '4']);
+    expect([c.name, c.dataDir, c.maxTxnOps]).toEqual(['n1', '/tmp/x', 4]);
+  });
+
+  it('derives the data dir from the name', () => {
+    expect(run(['--name', 'infra1']).dataDir).toBe('infra1.etcd');
+  });
+
+  it('reads ETCD_* variables, and a flag shadows its variable', () => {
+    const env = { ETCD_NAME: 'from-env', ETCD_MAX_REQUEST_BYTES: '1024' };
+    expect(run([], env).name).toBe('from-env');
+    expect(run([], env).maxRequestBytes).toBe(1024);
+    expect(run(['--name', 'from-flag'], env).name).toBe('from-flag');
+  });
+
+  it('splits URL lists', () => {
+    const c = run(['--listen-client-urls', 'http://127.0.0.1:1,http://127.0.0.1:2']);
+    expect(c.listenClientUrls).toEqual(['http://127.0.0.1:1', 'http://127.0.0.1:2']);
+  });
+
+  it('rejects unknown flags and bad values as etcd does', () => {
+    expect(() => run(['--no-such-flag'])).toThrow(new ConfigError('flag provided but not defined: -no-such-flag'));
+    expect(() => run(['--max-txn-ops', 'x'])).toThrow(ConfigError);
+    expect(() => run(['--name'])).toThrow('flag needs an argument: -name');
+  });
+
+  it('recognises --help and --version', () => {
+    expect(parseConfig(['--help'], {}).kind).toBe('help');
+    expect(parseConfig(['-h'], {}).kind).toBe('help');
+    expect(parseConfig(['--version'], {}).kind).toBe('version');
+  });
+});
