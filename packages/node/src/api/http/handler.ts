@@ -1,0 +1,54 @@
+/**
+ * The HTTP/1.1 endpoints etcd serves beside gRPC on its client URLs: /health, /version and
+ * /metrics, with etcd's bodies, status codes and CORS headers.
+ */
+import http from 'node:http';
+import type { Registry } from 'prom-client';
+import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION } from '../../version.js';
+
+export interface HttpDeps {
+  readonly registry: Registry;
+  /** A health check as etcd's: the member can serve a linearizable request right now. */
+  readonly isHealthy: () => Promise<boolean>;
+}
+
+const CORS_HEADERS = {
+  'Access-Control-Allow-Headers': 'accept, content-type, authorization',
+  'Access-Control-Allow-Methods': 'POST, GET, OPTIONS, PUT, DELETE',
+  'Access-Control-Allow-Origin': '*',
+};
+
+function send(res: http.ServerResponse, statusCode: number, contentType: string, body: string, extra: Record<string, string> = {}): void {
+  res.writeHead(statusCode, { ...CORS_HEADERS, 'Content-Type': contentType, ...extra });
+  res.end(body);
+}
+
+export function createHttpServer(deps: HttpDeps): http.Server {
+  const routes: Record<string, (res: http.ServerResponse) => Promise<void>> = {
+    '/health': async (res) => {
+      const healthy = await deps.isHealthy();
+      send(res, healthy ? 200 : 503, 'text/plain; charset=utf-8', JSON.stringify({ health: String(healthy) }));
+    },
+    '/version': async (res) => {
+      send(res, 200, 'application/json', JSON.stringify({ etcdserver: ETCD_API_VERSION, etcdcluster: ETCD_CLUSTER_VERSION }));
+    },
+    '/metrics': async (res) => {
+      send(res, 200, deps.registry.contentType, await deps.registry.metrics());
+    },
+  };
+  return http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0] as string;
+    const route = routes[path];
+    if (route === undefined) {
+      send(res, 404, 'text/plain; charset=utf-8', '404 page not found\n', { 'X-Content-Type-Options': 'nosniff' });
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      send(res, 405, 'text/plain; charset=utf-8', 'Method Not Allowed\n', { Allow: 'GET', 'X-Content-Type-Options': 'nosniff' });
+      return;
+    }
+    route(res).catch((err: unknown) => {
+      send(res, 500, 'text/plain; charset=utf-8', `${String(err)}\n`);
+    });
+  });
+}

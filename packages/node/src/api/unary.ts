@@ -1,0 +1,45 @@
+/**
+ * Wraps an async request handler as a grpc-js unary handler: times it into the grpc_server_*
+ * metrics, maps thrown errors through the catalogue, and logs (and counts as Unknown) anything
+ * the catalogue does not know.
+ */
+import { status, type handleUnaryCall, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import type { GrpcMetrics } from '../metrics/index.js';
+import type { Logger } from '../util/logger.js';
+import { toServiceError } from './errors.js';
+
+export interface UnaryContext {
+  readonly metrics: GrpcMetrics;
+  readonly logger: Logger;
+}
+
+export function unary<Req, Res>(
+  ctx: UnaryContext,
+  service: string,
+  method: string,
+  handle: (request: Req, call: ServerUnaryCall<Req, Res>) => Res | Promise<Res>,
+): handleUnaryCall<Req, Res> {
+  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+    const done = ctx.metrics.startUnary(service, method);
+    const fail = (err: unknown): void => {
+      const { error, known } = toServiceError(err);
+      if (!known) ctx.logger.error('unexpected error serving request', { service, method, error: err });
+      done(error.code ?? status.UNKNOWN);
+      callback(error, null);
+    };
+    try {
+      const result = handle(call.request, call);
+      if (result instanceof Promise) {
+        result.then((res) => {
+          done(status.OK);
+          callback(null, res);
+        }, fail);
+      } else {
+        done(status.OK);
+        callback(null, result);
+      }
+    } catch (err) {
+      fail(err);
+    }
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * grpc_server_* metrics with go-grpc-prometheus's names and labels, which etcd 3.4 exports and
+ * etcd's dashboards query: started, handled (with grpc_code), messages in and out, and the
+ * handling-time histogram.
+ */
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { status } from '@grpc/grpc-js';
+
+export type GrpcType = 'unary' | 'client_stream' | 'server_stream' | 'bidi_stream';
+
+/** go-grpc's names for status codes, which etcd's alert rules match on. */
+const CODE_NAMES: Readonly<Record<number, string>> = {
+  [status.OK]: 'OK',
+  [status.CANCELLED]: 'Canceled',
+  [status.UNKNOWN]: 'Unknown',
+  [status.INVALID_ARGUMENT]: 'InvalidArgument',
+  [status.DEADLINE_EXCEEDED]: 'DeadlineExceeded',
+  [status.NOT_FOUND]: 'NotFound',
+  [status.ALREADY_EXISTS]: 'AlreadyExists',
+  [status.PERMISSION_DENIED]: 'PermissionDenied',
+  [status.RESOURCE_EXHAUSTED]: 'ResourceExhausted',
+  [status.FAILED_PRECONDITION]: 'FailedPrecondition',
+  [status.ABORTED]: 'Aborted',
+  [status.OUT_OF_RANGE]: 'OutOfRange',
+  [status.UNIMPLEMENTED]: 'Unimplemented',
+  [status.INTERNAL]: 'Internal',
+  [status.UNAVAILABLE]: 'Unavailable',
+  [status.DATA_LOSS]: 'DataLoss',
+  [status.UNAUTHENTICATED]: 'Unauthenticated',
+};
+
+const LABELS = ['grpc_type', 'grpc_service', 'grpc_method'] as const;
+
+export class GrpcMetrics {
+  private readonly started: Counter<(typeof LABELS)[number]>;
+  private readonly handled: Counter<(typeof LABELS)[number] | 'grpc_code'>;
+  private readonly received: Counter<(typeof LABELS)[number]>;
+  private readonly sent: Counter<(typeof LABELS)[number]>;
+  private readonly handlingSeconds: Histogram<(typeof LABELS)[number]>;
+
+  constructor(registry: Registry) {
+    this.started = new Counter({ name: 'grpc_server_started_total', help: 'Total number of RPCs started on the server.', labelNames: LABELS, registers: [registry] });
+    this.handled = new Counter({ name: 'grpc_server_handled_total', help: 'Total number of RPCs completed on the server, regardless of success or failure.', labelNames: [...LABELS, 'grpc_code'], registers: [registry] });
+    this.received = new Counter({ name: 'grpc_server_msg_received_total', help: 'Total number of RPC stream messages received on the server.', labelNames: LABELS, registers: [registry] });
+    this.sent = new Counter({ name: 'grpc_server_msg_sent_total', help: 'Total number of gRPC stream messages sent by the server.', labelNames: LABELS, registers: [registry] });
+    this.handlingSeconds = new Histogram({
+      name: 'grpc_server_handling_seconds',
+      help: 'Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.',
+      labelNames: LABELS,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
+  }
+
+  /** Records the start of a unary call; the returned function records its end. */
+  startUnary(service: string, method: string): (code: number) => void {
+    const labels = { grpc_type: 'unary', grpc_service: service, grpc_method: method };
+    const startedAt = process.hrtime.bigint();
+    this.started.inc(labels);
+    this.received.inc(labels);
+    return (code) => {
+      this.handled.inc({ ...labels, grpc_code: CODE_NAMES[code] ?? 'Unknown' });
+      if (code === status.OK) this.sent.inc(labels);
+      this.handlingSeconds.observe(labels, Number(process.hrtime.bigint() - startedAt) / 1e9);
+    };
+  }
+}
