@@ -37,8 +37,8 @@ describe('single requests', () => {
   });
 
   it('refuse sort options outside the enums', () => {
-    expect(codeOf(() => checkRangeRequest(etcdserverpb.RangeRequest.fromPartial({ key: b('k'), sortOrder: 3 })))).toBe('InvalidSortOption');
-    expect(codeOf(() => checkRangeRequest(etcdserverpb.RangeRequest.fromPartial({ key: b('k'), sortTarget: 5 })))).toBe('InvalidSortOption');
+    expect(codeOf(() => checkRangeRequest(etcdserverpb.RangeRequest.fromPartial({ key: b('k'), sortOrder: 3 as etcdserverpb.RangeRequest_SortOrder })))).toBe('InvalidSortOption');
+    expect(codeOf(() => checkRangeRequest(etcdserverpb.RangeRequest.fromPartial({ key: b('k'), sortTarget: 5 as etcdserverpb.RangeRequest_SortTarget })))).toBe('InvalidSortOption');
     expect(codeOf(() => checkRangeRequest(etcdserverpb.RangeRequest.fromPartial({ key: b('k'), sortOrder: 2, sortTarget: 4 })))).toBe('ok');
   });
 });
