@@ -1,0 +1,53 @@
+/**
+ * Goal: etcdctl 3.4 sees no difference between etcd 3.4 and Corvid.
+ * Method: run SCRIPT (etcdctl-script.ts) step by step against a fresh real etcd, then against a fresh Corvid (one
+ * member at a time, to stay light on two cores); each step is a test that compares the masked {exit code, stdout,
+ * stderr} of both, so a mismatch is reported per command with jest's line diff (JSON output is pretty-printed).
+ */
+import { etcdctl, type EtcdctlResult } from '../harness/etcdctl.js';
+import { maskResult } from '../harness/mask.js';
+import { ProcessGroup, SUBJECT } from '../harness/processes.js';
+import { SCRIPT } from './etcdctl-script.js';
+
+const group = new ProcessGroup();
+type Side = 'oracle' | 'subject';
+const results = new Map<Side, EtcdctlResult[]>();
+const startErrors = new Map<Side, Error>();
+
+async function runScript(side: Side): Promise<void> {
+  let member;
+  try {
+    member = await group.start(side === 'oracle' ? 'etcd' : SUBJECT);
+  } catch (err) {
+    startErrors.set(side, err as Error);
+    return;
+  }
+  const outputs: EtcdctlResult[] = [];
+  for (const step of SCRIPT) {
+    outputs.push(maskResult(await etcdctl(member.endpoint, step.args, step.stdin), step.masks ?? []));
+  }
+  results.set(side, outputs);
+  await member.stop();
+}
+
+beforeAll(async () => {
+  await runScript('oracle');
+  await runScript('subject');
+}, 180_000);
+
+afterAll(async () => group.cleanup());
+
+describe(`etcdctl script: etcd 3.4 vs ${SUBJECT}`, () => {
+  test('both members start', () => {
+    expect(startErrors.get('oracle')?.message).toBeUndefined();
+    expect(startErrors.get('subject')?.message).toBeUndefined();
+  });
+
+  test.each(SCRIPT.map((step, i) => [i, `etcdctl ${step.args.join(' ')}`] as const))('step %i: %s', (i) => {
+    const etcd = results.get('oracle')?.[i];
+    const subject = results.get('subject')?.[i];
+    if (etcd === undefined) throw new Error(`etcd did not run the script: ${startErrors.get('oracle')?.message ?? ''}`);
+    if (subject === undefined) throw new Error(`${SUBJECT} did not run the script: ${startErrors.get('subject')?.message ?? ''}`);
+    expect(subject).toEqual(etcd);
+  });
+});

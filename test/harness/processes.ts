@@ -1,0 +1,238 @@
+/**
+ * Real member processes on 127.0.0.1 — the real etcd 3.4 (the oracle) and the built `corvid` command — started
+ * with the same etcd flags, each in its own temp data dir, on ports picked by the OS. A `ProcessGroup` owns every
+ * process and dir it creates; `cleanup()` (call it in afterAll) kills and removes them all, even after a failure.
+ * Readiness is a condition with a deadline, never a sleep: etcd answers `GET /health` with {"health":"true"};
+ * Corvid logs `"msg":"serving client traffic"` on stderr with the address it bound.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait.js';
+
+export type MemberKind = 'etcd' | 'corvid';
+/**
+ * The member under test. `CORVID_TEST_SUBJECT=etcd` runs every comparison etcd against etcd: that proves a test
+ * and its masks are right (it must pass) before Corvid is pointed at it. Default: corvid.
+ */
+export const SUBJECT: MemberKind = process.env['CORVID_TEST_SUBJECT'] === 'etcd' ? 'etcd' : 'corvid';
+/** The oracle first, then the member under test. */
+export const MEMBER_KINDS: readonly MemberKind[] = ['etcd', SUBJECT];
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const CORVID_MAIN = join(REPO_ROOT, 'packages/node/dist/cli/main.js');
+export const ETCD_BIN = '/usr/bin/etcd';
+
+const STDERR_BUFFER_CHARS = 256 * 1024;
+const START_DEADLINE_MS = 20_000;
+const STOP_DEADLINE_MS = 10_000;
+
+/** etcd flags both members accept; anything unset is left to the member's default. */
+export interface MemberOptions {
+  readonly name?: string;
+  /** Reuse a data dir (a restart); otherwise the group makes a fresh one. */
+  readonly dataDir?: string;
+  /** Client port; default: a free port for etcd, 0 (member picks) for Corvid. */
+  readonly clientPort?: number;
+  /** etcd's peer port; default: a free port. */
+  readonly peerPort?: number;
+  readonly maxTxnOps?: number;
+  readonly maxRequestBytes?: number;
+  readonly quotaBackendBytes?: number;
+}
+
+export interface Member {
+  readonly kind: MemberKind;
+  readonly name: string;
+  readonly dataDir: string;
+  readonly port: number;
+  readonly peerPort: number;
+  /** `127.0.0.1:PORT`, the form etcdctl --endpoints and grpc-js take. */
+  readonly endpoint: string;
+  /** `http://127.0.0.1:PORT`, for the HTTP endpoints. */
+  readonly clientUrl: string;
+  readonly options: MemberOptions;
+  readonly child: ChildProcess;
+  /** The last `lines` lines of stderr and stdout, for failure messages. */
+  outputTail(lines?: number): string;
+  /** SIGTERM (clean shutdown), then SIGKILL if it has not exited by the deadline; true if SIGTERM sufficed. */
+  stop(): Promise<boolean>;
+  /** SIGKILL: the crash. Resolves once the process has exited. */
+  kill(): Promise<void>;
+  hasExited(): boolean;
+}
+
+/** A port that was free a moment ago (bind :0, read, close). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Owns processes and temp dirs; `cleanup()` removes every one of them. */
+export class ProcessGroup {
+  private readonly members = new Set<Member>();
+  private readonly dirs = new Set<string>();
+
+  async tempDir(prefix = 'corvid-test-'): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), prefix));
+    this.dirs.add(dir);
+    return dir;
+  }
+
+  async start(kind: MemberKind, options: MemberOptions = {}): Promise<Member> {
+    const dataDir = options.dataDir ?? join(await this.tempDir(`${kind}-`), 'data');
+    const name = options.name ?? `${kind}-0`;
+    const peerPort = options.peerPort ?? (await freePort());
+    const clientPort = options.clientPort ?? (kind === 'etcd' ? await freePort() : 0);
+    const args = memberArgs(kind, { ...options, name, dataDir, clientPort, peerPort });
+    const child = kind === 'etcd' ? spawnEtcd(args) : spawnCorvid(args);
+    const output = captureOutput(child);
+    const ready = kind === 'etcd' ? waitEtcdReady(clientPort, child) : waitCorvidReady(output, child);
+    let port: number;
+    try {
+      port = await ready;
+    } catch (err) {
+      await killAndWait(child);
+      throw new Error(`${kind} did not start: ${(err as Error).message}\n--- output tail ---\n${output.tail(40)}`);
+    }
+    const member: Member = {
+      kind, name, dataDir, port, peerPort, options,
+      endpoint: `127.0.0.1:${port}`,
+      clientUrl: `http://127.0.0.1:${port}`,
+      child,
+      outputTail: (lines = 40) => output.tail(lines),
+      stop: async () => stopAndWait(child),
+      kill: async () => killAndWait(child),
+      hasExited: () => child.exitCode !== null || child.signalCode !== null,
+    };
+    this.members.add(member);
+    return member;
+  }
+
+  /** Starts the same member again on its data dir (etcd on its old ports, Corvid on a fresh one). */
+  async restart(member: Member): Promise<Member> {
+    if (!member.hasExited()) await member.stop();
+    this.members.delete(member);
+    const clientPort = member.kind === 'etcd' ? member.port : 0;
+    return this.start(member.kind, { ...member.options, name: member.name, dataDir: member.dataDir, clientPort, peerPort: member.peerPort });
+  }
+
+  /** Kills every process this group started and removes every temp dir. Never throws for a dead process. */
+  async cleanup(): Promise<void> {
+    await Promise.all([...this.members].map(async (m) => killAndWait(m.child)));
+    this.members.clear();
+    await Promise.all([...this.dirs].map(async (d) => rm(d, { recursive: true, force: true })));
+    this.dirs.clear();
+  }
+}
+
+function memberArgs(kind: MemberKind, o: MemberOptions & { name: string; dataDir: string; clientPort: number; peerPort: number }): string[] {
+  const clientUrl = `http://127.0.0.1:${o.clientPort}`;
+  const args = ['--name', o.name, '--data-dir', o.dataDir, '--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl];
+  if (kind === 'etcd') {
+    const peerUrl = `http://127.0.0.1:${o.peerPort}`;
+    args.push('--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl, '--initial-cluster', `${o.name}=${peerUrl}`);
+    args.push('--logger', 'zap', '--log-outputs', 'stderr');
+  }
+  if (o.maxTxnOps !== undefined) args.push('--max-txn-ops', String(o.maxTxnOps));
+  if (o.maxRequestBytes !== undefined) args.push('--max-request-bytes', String(o.maxRequestBytes));
+  if (o.quotaBackendBytes !== undefined) args.push('--quota-backend-bytes', String(o.quotaBackendBytes));
+  return args;
+}
+
+function spawnEtcd(args: string[]): ChildProcess {
+  return spawn(ETCD_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function spawnCorvid(args: string[]): ChildProcess {
+  if (!existsSync(CORVID_MAIN)) {
+    throw new Error(`Corvid is not built: ${CORVID_MAIN} is missing. Run "npm run build" at the repo root first.`);
+  }
+  return spawn(process.execPath, [CORVID_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO_ROOT });
+}
+
+interface Output {
+  text(): string;
+  tail(lines: number): string;
+}
+
+/** Keeps the last STDERR_BUFFER_CHARS of stdout+stderr (Corvid logs JSON lines to stderr). */
+function captureOutput(child: ChildProcess): Output {
+  let buffer = '';
+  const append = (chunk: Buffer): void => {
+    buffer += chunk.toString('utf8');
+    if (buffer.length > STDERR_BUFFER_CHARS) buffer = buffer.slice(buffer.length - STDERR_BUFFER_CHARS);
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  child.on('exit', (code, signal) => append(Buffer.from(`\n[process exited: code=${String(code)} signal=${String(signal)}]\n`)));
+  child.on('error', (err) => append(Buffer.from(`\n[spawn error: ${err.message}]\n`)));
+  return {
+    text: () => buffer,
+    tail: (lines) => buffer.split('\n').slice(-lines).join('\n'),
+  };
+}
+
+function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+async function waitEtcdReady(port: number, child: ChildProcess): Promise<number> {
+  await waitFor(async () => {
+    if (exited(child)) return 'exited';
+    const res = await fetch(`http://127.0.0.1:${port}/health`);
+    const body = (await res.json()) as { health?: string };
+    return body.health === 'true' ? 'ready' : undefined;
+  }, START_DEADLINE_MS, `etcd /health on port ${port}`).then((state) => {
+    if (state === 'exited') throw new Error('etcd exited before it was healthy');
+  });
+  return port;
+}
+
+const SERVING_RE = /"msg":"serving client traffic"[^\n]*"address":"127\.0\.0\.1:(\d+)"/;
+
+async function waitCorvidReady(output: Output, child: ChildProcess): Promise<number> {
+  const found = await waitFor(() => {
+    if (exited(child)) return -1;
+    const match = SERVING_RE.exec(output.text());
+    return match?.[1] !== undefined ? Number(match[1]) : undefined;
+  }, START_DEADLINE_MS, 'corvid to log "serving client traffic"');
+  if (found < 0) throw new Error('corvid exited before it served clients');
+  return found;
+}
+
+async function waitExit(child: ChildProcess, deadlineMs: number): Promise<boolean> {
+  if (exited(child)) return true;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), deadlineMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+async function killAndWait(child: ChildProcess): Promise<void> {
+  if (exited(child)) return;
+  child.kill('SIGKILL');
+  await waitExit(child, STOP_DEADLINE_MS);
+}
+
+async function stopAndWait(child: ChildProcess): Promise<boolean> {
+  if (exited(child)) return true;
+  child.kill('SIGTERM');
+  if (await waitExit(child, STOP_DEADLINE_MS)) return true;
+  await killAndWait(child);
+  return false;
+}
