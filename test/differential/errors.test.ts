@@ -1,0 +1,89 @@
+/**
+ * Goal: every bad request gets the same gRPC status code and the same details text from Corvid as from etcd 3.4,
+ * and etcd's answer is the one in Corvid's error catalogue (so the catalogue itself is proven against etcd).
+ * Method: start etcd, then Corvid (one at a time), both with --max-txn-ops 4 --max-request-bytes 1024; send each
+ * raw request of ERROR_CASES (error-cases.ts) with a grpc-js KV client, record {code, details} or 'ok', compare.
+ */
+import { CATALOGUE } from '../../packages/node/src/api/errors.js';
+import { bytes, errorOf, kvClient, outcome } from '../harness/grpc.js';
+import { ProcessGroup, SUBJECT } from '../harness/processes.js';
+import { waitFor } from '../harness/wait.js';
+import { ERROR_CASES, MAX_REQUEST_BYTES, MAX_TXN_OPS, ORACLE_CRASH_CASE, setup } from './error-cases.js';
+
+type Answer = ReturnType<typeof errorOf>;
+type Side = 'oracle' | 'subject';
+
+const group = new ProcessGroup();
+const answers = new Map<Side, Answer[]>();
+const failures = new Map<Side, Error>();
+/** The answer to ORACLE_CRASH_CASE, whether the member then exited, and a range sent after it. */
+const crash = new Map<Side, { answer: Answer; exited: boolean; after: Answer }>();
+const EXIT_DEADLINE_MS = 3_000;
+
+async function run(side: Side): Promise<void> {
+  try {
+    const member = await group.start(side === 'oracle' ? 'etcd' : SUBJECT, { maxTxnOps: MAX_TXN_OPS, maxRequestBytes: MAX_REQUEST_BYTES });
+    const kv = kvClient(member.endpoint);
+    try {
+      await setup(kv);
+      const list: Answer[] = [];
+      for (const c of ERROR_CASES) list.push(errorOf(await outcome(c.call(kv))));
+      answers.set(side, list);
+      const answer = errorOf(await outcome(ORACLE_CRASH_CASE.call(kv)));
+      const exited = await waitFor(() => member.hasExited(), EXIT_DEADLINE_MS, 'exit').then(() => true, () => false);
+      const after = exited ? answer : errorOf(await outcome(kv.range({ key: bytes('a') })));
+      crash.set(side, { answer, exited, after });
+    } finally {
+      kv.close();
+      await member.stop();
+    }
+  } catch (err) {
+    failures.set(side, err as Error);
+  }
+}
+
+beforeAll(async () => {
+  await run('oracle');
+  await run('subject');
+}, 120_000);
+
+afterAll(async () => group.cleanup());
+
+function answerOf(side: Side, i: number): Answer {
+  const answer = answers.get(side)?.[i];
+  if (answer === undefined) throw new Error(`${side} did not answer: ${failures.get(side)?.message ?? 'no answers'}`);
+  return answer;
+}
+
+const cases = ERROR_CASES.map((c, i) => [c.name, i] as const);
+
+describe('etcd 3.4 answers as the catalogue says', () => {
+  test.each(cases.filter(([, i]) => ERROR_CASES[i]?.expected !== null))('%s', (_name, i) => {
+    const expected = ERROR_CASES[i]?.expected;
+    const want = expected === 'ok' || expected === undefined || expected === null ? 'ok' : { code: CATALOGUE[expected].code, details: CATALOGUE[expected].text };
+    expect(answerOf('oracle', i)).toEqual(want);
+  });
+});
+
+describe(`${SUBJECT} answers as etcd 3.4 does`, () => {
+  test('setup and every request ran', () => {
+    expect(failures.get('subject')?.message).toBeUndefined();
+  });
+
+  test.each(cases)('%s', (_name, i) => {
+    expect(answerOf('subject', i)).toEqual(answerOf('oracle', i));
+  });
+});
+
+describe(`${ORACLE_CRASH_CASE.name}: etcd 3.4 crashes, ${SUBJECT} answers as etcd 3.5`, () => {
+  test('etcd 3.4.23 panics (apply.go Range: nil sorter in sort.Sort) and the call fails UNAVAILABLE', () => {
+    const oracle = crash.get('oracle');
+    expect(oracle?.exited).toBe(true);
+    expect(oracle?.answer).toMatchObject({ code: 14 });
+  });
+
+  (SUBJECT === 'corvid' ? test : test.skip)('Corvid answers InvalidSortOption and keeps serving', () => {
+    const entry = CATALOGUE.InvalidSortOption;
+    expect(crash.get('subject')).toEqual({ answer: { code: entry.code, details: entry.text }, exited: false, after: 'ok' });
+  });
+});
