@@ -43,6 +43,8 @@ export interface MemberOptions {
   readonly maxTxnOps?: number;
   readonly maxRequestBytes?: number;
   readonly quotaBackendBytes?: number;
+  /** Pass the peer flags etcd needs (--listen-peer-urls, --initial-advertise-peer-urls, --initial-cluster). Default: etcd only. */
+  readonly peerFlags?: boolean;
 }
 
 export interface Member {
@@ -140,11 +142,11 @@ export class ProcessGroup {
 function memberArgs(kind: MemberKind, o: MemberOptions & { name: string; dataDir: string; clientPort: number; peerPort: number }): string[] {
   const clientUrl = `http://127.0.0.1:${o.clientPort}`;
   const args = ['--name', o.name, '--data-dir', o.dataDir, '--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl];
-  if (kind === 'etcd') {
+  if (o.peerFlags ?? kind === 'etcd') {
     const peerUrl = `http://127.0.0.1:${o.peerPort}`;
     args.push('--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl, '--initial-cluster', `${o.name}=${peerUrl}`);
-    args.push('--logger', 'zap', '--log-outputs', 'stderr');
   }
+  if (kind === 'etcd') args.push('--logger', 'zap', '--log-outputs', 'stderr');
   if (o.maxTxnOps !== undefined) args.push('--max-txn-ops', String(o.maxTxnOps));
   if (o.maxRequestBytes !== undefined) args.push('--max-request-bytes', String(o.maxRequestBytes));
   if (o.quotaBackendBytes !== undefined) args.push('--quota-backend-bytes', String(o.quotaBackendBytes));
@@ -155,11 +157,18 @@ function spawnEtcd(args: string[]): ChildProcess {
   return spawn(ETCD_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-function spawnCorvid(args: string[]): ChildProcess {
+/** The command that starts a member of `kind` with `args`; throws a clear message when Corvid is not built. */
+export function memberCommand(kind: MemberKind, args: readonly string[]): { file: string; args: string[] } {
+  if (kind === 'etcd') return { file: ETCD_BIN, args: [...args] };
   if (!existsSync(CORVID_MAIN)) {
     throw new Error(`Corvid is not built: ${CORVID_MAIN} is missing. Run "npm run build" at the repo root first.`);
   }
-  return spawn(process.execPath, [CORVID_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO_ROOT });
+  return { file: process.execPath, args: [CORVID_MAIN, ...args] };
+}
+
+function spawnCorvid(args: string[]): ChildProcess {
+  const command = memberCommand('corvid', args);
+  return spawn(command.file, command.args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO_ROOT });
 }
 
 interface Output {
