@@ -1,0 +1,150 @@
+/**
+ * The only code that changes state from committed entries. A batch runs in ONE synchronous LMDB
+ * write transaction that also records the applied index, so after a crash the state and the
+ * applied index agree and replaying the log from the applied index is idempotent. Apply is
+ * deterministic: it reads nothing but the entry and the store (no clock, no randomness, no
+ * member-local config), so the same log gives byte-identical state on every member.
+ */
+import { corvidpb, type etcdserverpb } from '@corvid/proto';
+import { assert, CorvidError, isCorvidError } from '../errors/index.js';
+import type { KvStore, KvWrite } from '../mvcc/index.js';
+import type { Backend, WriteTxn } from '../storage/index.js';
+import { META_APPLIED_INDEX, decodeMetaInt, encodeMetaInt } from '../storage/schema.js';
+import { applyCompaction } from './apply-compaction.js';
+import { applyDelete, checkDelete } from './apply-delete.js';
+import { applyPut, checkPut } from './apply-put.js';
+import { applyTxn } from './apply-txn.js';
+import { revisionHeader } from './header.js';
+
+/** A committed Raft entry: data = corvidpb.InternalRequest.encode(...).finish(). */
+export interface LogEntry {
+  readonly index: number;
+  readonly data: Uint8Array;
+}
+
+export type ApplyResponse =
+  | etcdserverpb.PutResponse
+  | etcdserverpb.DeleteRangeResponse
+  | etcdserverpb.TxnResponse
+  | etcdserverpb.CompactionResponse;
+
+/**
+ * The outcome of one entry. `skipped`: the entry was at or below the applied index and was not
+ * applied again (its response is an empty header at the current revision). `afterCommit`: a
+ * physical compaction's completion, to await before answering.
+ */
+export type ApplyResult =
+  | { readonly ok: true; readonly response: ApplyResponse; readonly afterCommit?: Promise<void>; readonly skipped?: true }
+  | { readonly ok: false; readonly error: CorvidError };
+
+export class Applier {
+  private readonly backend: Backend;
+  private readonly kv: KvStore;
+  private applied: number;
+
+  constructor(backend: Backend, kv: KvStore) {
+    this.backend = backend;
+    this.kv = kv;
+    this.applied = decodeMetaInt(backend.meta.get(META_APPLIED_INDEX), 0);
+  }
+
+  /** Index of the last applied entry, as persisted with its effects; 0 on a new store. */
+  appliedIndex(): number {
+    return this.applied;
+  }
+
+  /**
+   * Applies `entries` (increasing indexes) in one write transaction and returns one result per
+   * entry. Never awaits. Entries at or below the applied index are skipped. An entry that fails
+   * (CorvidError) changes nothing but still advances the applied index.
+   */
+  applyBatch(entries: readonly LogEntry[]): ApplyResult[] {
+    const results: ApplyResult[] = [];
+    const physical: Array<{ at: number; rev: number }> = [];
+    if (entries.every((e) => e.index <= this.applied)) return entries.map(() => this.skipped());
+    let compacted = false;
+    try {
+      this.backend.writeSync((txn) => {
+        for (const entry of entries) {
+          if (entry.index <= this.applied) {
+            results.push(this.skipped());
+            continue;
+          }
+          assert(Number.isSafeInteger(entry.index), 'log index is not a safe integer');
+          const { result, compaction } = this.applyEntry(txn, entry);
+          if (compaction !== undefined && result.ok) {
+            compacted = true;
+            if (compaction.physical) physical.push({ at: results.length, rev: compaction.rev });
+          }
+          results.push(result);
+          this.applied = entry.index;
+        }
+        this.backend.meta.put(META_APPLIED_INDEX, encodeMetaInt(this.applied));
+        this.kv.persist(txn);
+      });
+    } catch (err) {
+      // The transaction was aborted: forget what this batch did in memory, then let it crash.
+      this.kv.reload();
+      this.applied = decodeMetaInt(this.backend.meta.get(META_APPLIED_INDEX), 0);
+      throw err;
+    }
+    if (compacted) this.kv.scheduleCompaction();
+    for (const { at, rev } of physical) {
+      const result = results[at];
+      if (result?.ok === true) results[at] = { ...result, afterCommit: this.kv.whenCompacted(rev) };
+    }
+    return results;
+  }
+
+  private skipped(): ApplyResult {
+    return { ok: true, response: { header: revisionHeader(this.kv.currentRevision()) }, skipped: true };
+  }
+
+  private applyEntry(txn: WriteTxn, entry: LogEntry): { result: ApplyResult; compaction?: { rev: number; physical: boolean } } {
+    if (entry.data.length === 0) return { result: { ok: true, response: { header: revisionHeader(this.kv.currentRevision()) } } };
+    let request: corvidpb.InternalRequest;
+    try {
+      request = corvidpb.InternalRequest.decode(entry.data);
+    } catch (cause) {
+      return { result: { ok: false, error: new CorvidError('Corrupt', { cause, detail: `entry ${entry.index} does not decode` }) } };
+    }
+    const op = request.request;
+    if (op?.$case === 'compaction') {
+      try {
+        const response = applyCompaction(txn, this.kv, op.value);
+        return { result: { ok: true, response }, compaction: { rev: this.kv.compactedRevision(), physical: op.value.physical } };
+      } catch (err) {
+        if (isCorvidError(err)) return { result: { ok: false, error: err } };
+        throw err;
+      }
+    }
+    const write = this.kv.beginWrite(txn);
+    try {
+      return { result: { ok: true, response: dispatch(txn, write, op) } };
+    } catch (err) {
+      if (!isCorvidError(err)) throw err;
+      assert(write.changes() === 0, `${err.code} raised after writes: checks must precede writes`);
+      return { result: { ok: false, error: err } };
+    } finally {
+      this.kv.endWrite(txn, write);
+    }
+  }
+}
+
+/** One function per operation; every check precedes every write. */
+function dispatch(txn: WriteTxn, write: KvWrite, op: corvidpb.InternalRequest['request']): ApplyResponse {
+  if (op === undefined) return { header: revisionHeader(write.rev()) };
+  switch (op.$case) {
+    case 'put':
+      checkPut(txn, write, op.value);
+      return applyPut(txn, write, op.value);
+    case 'deleteRange':
+      checkDelete(op.value);
+      return applyDelete(txn, write, op.value);
+    case 'txn':
+      return applyTxn(txn, write, op.value);
+    default:
+      // Leases and alarms arrive with their own issues; until then nothing proposes them.
+      throw new CorvidError('NotCapable', { detail: `${op.$case} is not supported yet` });
+  }
+}

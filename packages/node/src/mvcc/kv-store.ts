@@ -1,0 +1,171 @@
+/**
+ * The MVCC key-value store of one member (etcd's mvcc.store): revision bookkeeping in memory,
+ * data in the backend. Reads are synchronous and served from the committed state; writes come
+ * only from the applier, through `beginWrite`/`endWrite` inside its batch transaction.
+ */
+import type { Registry } from 'prom-client';
+import type { etcdserverpb } from '@corvid/proto';
+import { assert, CorvidError } from '../errors/index.js';
+import type { Backend, WriteTxn } from '../storage/index.js';
+import {
+  META_COMPACT_REVISION,
+  META_CURRENT_REVISION,
+  META_FINISHED_COMPACT_REVISION,
+  decodeMetaInt,
+  encodeMetaInt,
+} from '../storage/schema.js';
+import { Compactor, COMPACTION_CHUNK_ENTRIES } from './compaction.js';
+import { hashUpTo } from './hash.js';
+import { KvWrite } from './kv-write.js';
+import { MvccMetrics } from './metrics.js';
+import { rangeView } from './range.js';
+import type { RevisionView } from './revision.js';
+
+export interface KvStoreOptions {
+  readonly registry?: Registry;
+  /** `revs` entries examined per compaction chunk (tests make it small). */
+  readonly compactionChunkEntries?: number;
+}
+
+export interface HashKvResult {
+  readonly hash: number;
+  readonly compactRevision: number;
+  readonly revision: number;
+}
+
+export class KvStore {
+  readonly metrics: MvccMetrics;
+  private readonly backend: Backend;
+  private readonly compactor: Compactor;
+  /** Last committed main revision; 1 on an empty store, as etcd. */
+  private current = 1;
+  /** Applied compact revision; -1 until the first Compaction (etcd's compactMainRev starts at -1). */
+  private compactRev = -1;
+  /** Revision up to which compaction has physically finished; -1 before the first. */
+  private finishedCompactRev = -1;
+  private openWrite: KvWrite | null = null;
+
+  constructor(backend: Backend, options: KvStoreOptions = {}) {
+    this.backend = backend;
+    this.metrics = new MvccMetrics(
+      {
+        dbSizeBytes: () => backend.sizeBytes(),
+        dbSizeInUseBytes: () => backend.sizeInUseBytes(),
+        keys: () => (backend.live.getStats() as { entryCount: number }).entryCount,
+      },
+      options.registry,
+    );
+    this.compactor = new Compactor(
+      backend,
+      {
+        compactRev: () => this.compactRev,
+        finishedRev: () => this.finishedCompactRev,
+        setFinishedRev: (rev) => {
+          this.finishedCompactRev = rev;
+        },
+      },
+      this.metrics,
+      options.compactionChunkEntries ?? COMPACTION_CHUNK_ENTRIES,
+    );
+    this.reload();
+    this.compactor.schedule(); // resume a compaction a crash interrupted
+  }
+
+  /** Re-reads the revision bookkeeping from disk (at open, and after an aborted write batch). */
+  reload(): void {
+    this.current = decodeMetaInt(this.backend.meta.get(META_CURRENT_REVISION), 1);
+    this.compactRev = decodeMetaInt(this.backend.meta.get(META_COMPACT_REVISION), -1);
+    this.finishedCompactRev = decodeMetaInt(this.backend.meta.get(META_FINISHED_COMPACT_REVISION), -1);
+    this.openWrite = null;
+  }
+
+  currentRevision(): number {
+    return this.current;
+  }
+
+  /** The applied compact revision; 0 if never compacted. */
+  compactedRevision(): number {
+    return Math.max(0, this.compactRev);
+  }
+
+  /** Serves a read from the committed state; header.revision = current revision. */
+  range(request: etcdserverpb.RangeRequest): etcdserverpb.RangeResponse {
+    assert(!this.backend.inWriteTxn(), 'KvStore.range must not run inside a write transaction');
+    this.metrics.rangeTotal.inc();
+    const out = rangeView(this.backend, this.view(), request);
+    return {
+      header: { clusterId: 0n, memberId: 0n, revision: BigInt(this.current), raftTerm: 0n },
+      kvs: out.kvs,
+      more: out.more,
+      count: BigInt(out.count),
+    };
+  }
+
+  /**
+   * etcd's HashKV: CRC-32C of the retained history up to `revision` (0 = current). Throws
+   * Compacted when revision <= the compact revision, FutureRev when above the current one.
+   * Synchronous over the whole history: an operator call, not a hot path.
+   */
+  hashKV(revision: number): HashKvResult {
+    if (revision > 0 && revision <= this.compactRev) throw new CorvidError('Compacted');
+    if (revision > this.current) throw new CorvidError('FutureRev');
+    const rev = revision <= 0 ? this.current : revision;
+    return { hash: hashUpTo(this.backend, rev, this.compactRev), compactRevision: this.compactRev, revision: this.current };
+  }
+
+  /** Opens the writes of one request (one main revision). Only the applier calls this. */
+  beginWrite(txn: WriteTxn): KvWrite {
+    assert(this.openWrite === null, 'one KvWrite at a time');
+    this.openWrite = new KvWrite(txn, this.backend, this.current, this.compactRev);
+    return this.openWrite;
+  }
+
+  /** Closes `write`; if it changed anything the current revision moves to its revision. */
+  endWrite(_txn: WriteTxn, write: KvWrite): number {
+    assert(this.openWrite === write, 'endWrite of a write that is not open');
+    this.openWrite = null;
+    this.current = write.rev();
+    this.metrics.putTotal.inc(write.puts);
+    this.metrics.deleteTotal.inc(write.deletes);
+    this.metrics.rangeTotal.inc(write.ranges);
+    if (write.puts + write.deletes + write.ranges > 1) this.metrics.txnTotal.inc();
+    return this.current;
+  }
+
+  /** Writes the revision bookkeeping into `txn` (the applier does it once per batch). */
+  persist(_txn: WriteTxn): void {
+    this.backend.meta.put(META_CURRENT_REVISION, encodeMetaInt(this.current));
+  }
+
+  /**
+   * Applies a Compaction at `rev` (etcd's updateCompactRev): Compacted if rev <= the compact
+   * revision, FutureRev if above the current one. Reads below `rev` fail from now on; the old
+   * versions go in the background once `scheduleCompaction` runs after the commit.
+   */
+  compact(_txn: WriteTxn, rev: number): void {
+    if (rev <= this.compactRev) throw new CorvidError('Compacted');
+    if (rev > this.current) throw new CorvidError('FutureRev');
+    this.compactRev = rev;
+    this.backend.meta.put(META_COMPACT_REVISION, encodeMetaInt(rev));
+  }
+
+  /** Starts physical compaction if a committed Compaction left work. Call after the commit. */
+  scheduleCompaction(): void {
+    this.compactor.schedule();
+  }
+
+  /** Resolves once compaction up to `rev` is physically done and durable. */
+  whenCompacted(rev: number): Promise<void> {
+    return this.compactor.whenCompacted(rev);
+  }
+
+  /** The committed view reads use. */
+  view(): RevisionView {
+    return { rev: this.current, compactRev: this.compactRev };
+  }
+
+  /** Waits for the compaction chunk in flight; unfinished compaction resumes on the next open. */
+  async close(): Promise<void> {
+    await this.compactor.close();
+  }
+}
