@@ -209,14 +209,23 @@ async function waitEtcdReady(port: number, child: ChildProcess): Promise<number>
   return port;
 }
 
-const SERVING_RE = /"msg":"serving client traffic"[^\n]*"address":"127\.0\.0\.1:(\d+)"/;
+/** The port in Corvid's `{"msg":"serving client traffic","address":"127.0.0.1:PORT"}` log line, if logged yet. */
+function servingPort(output: string): number | undefined {
+  for (const line of output.split('\n')) {
+    if (!line.includes('serving client traffic')) continue;
+    try {
+      const entry = JSON.parse(line) as { msg?: unknown; address?: unknown };
+      const match = typeof entry.address === 'string' ? /^127\.0\.0\.1:(\d+)$/.exec(entry.address) : null;
+      if (entry.msg === 'serving client traffic' && match?.[1] !== undefined) return Number(match[1]);
+    } catch {
+      continue; // a partial line still being written, or not JSON: look at the next one
+    }
+  }
+  return undefined;
+}
 
 async function waitCorvidReady(output: Output, child: ChildProcess): Promise<number> {
-  const found = await waitFor(() => {
-    if (exited(child)) return -1;
-    const match = SERVING_RE.exec(output.text());
-    return match?.[1] !== undefined ? Number(match[1]) : undefined;
-  }, START_DEADLINE_MS, 'corvid to log "serving client traffic"');
+  const found = await waitFor(() => (exited(child) ? -1 : servingPort(output.text())), START_DEADLINE_MS, 'corvid to log "serving client traffic"');
   if (found < 0) throw new Error('corvid exited before it served clients');
   return found;
 }
