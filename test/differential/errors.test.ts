@@ -19,6 +19,8 @@ const failures = new Map<Side, Error>();
 /** The answer to ORACLE_CRASH_CASE, whether the member then exited, and a range sent after it. */
 const crash = new Map<Side, { answer: Answer; exited: boolean; after: Answer }>();
 const EXIT_DEADLINE_MS = 3_000;
+/** Each call has a 5 s deadline; a member that hangs on every call stops the run after this long. */
+const CASES_DEADLINE_MS = 45_000;
 
 async function run(side: Side): Promise<void> {
   try {
@@ -27,7 +29,11 @@ async function run(side: Side): Promise<void> {
     try {
       await setup(kv);
       const list: Answer[] = [];
-      for (const c of ERROR_CASES) list.push(errorOf(await outcome(c.call(kv))));
+      const deadline = performance.now() + CASES_DEADLINE_MS;
+      for (const c of ERROR_CASES) {
+        if (performance.now() > deadline) throw new Error(`the cases ran past ${CASES_DEADLINE_MS} ms (a hung member?)`);
+        list.push(errorOf(await outcome(c.call(kv))));
+      }
       answers.set(side, list);
       const answer = errorOf(await outcome(ORACLE_CRASH_CASE.call(kv)));
       const exited = await waitFor(() => member.hasExited(), EXIT_DEADLINE_MS, 'exit').then(() => true, () => false);

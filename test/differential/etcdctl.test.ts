@@ -11,6 +11,8 @@ import { SCRIPT } from './etcdctl-script.js';
 
 const group = new ProcessGroup();
 type Side = 'oracle' | 'subject';
+/** A hung member makes every etcdctl wait for its 5 s timeout; stop running steps after this long. */
+const SCRIPT_DEADLINE_MS = 60_000;
 const results = new Map<Side, EtcdctlResult[]>();
 const startErrors = new Map<Side, Error>();
 
@@ -23,7 +25,13 @@ async function runScript(side: Side): Promise<void> {
     return;
   }
   const outputs: EtcdctlResult[] = [];
+  const deadline = performance.now() + SCRIPT_DEADLINE_MS;
   for (const step of SCRIPT) {
+    if (member.hasExited() || performance.now() > deadline) {
+      const why = member.hasExited() ? `the member exited:\n${member.outputTail(20)}` : `the script ran past ${SCRIPT_DEADLINE_MS} ms`;
+      outputs.push({ code: -1, stdout: '', stderr: `not run: ${why}` });
+      continue;
+    }
     outputs.push(maskResult(await etcdctl(member.endpoint, step.args, step.stdin), step.masks ?? []));
   }
   results.set(side, outputs);

@@ -22,7 +22,7 @@ export interface MaintenanceApi {
 }
 
 /** Per-call deadline: a hung member fails the test with DEADLINE_EXCEEDED instead of timing jest out. */
-const CALL_DEADLINE_MS = 10_000;
+const CALL_DEADLINE_MS = 5_000;
 
 type Callback<R> = (error: ServiceError | null, response: R) => void;
 
