@@ -30,6 +30,18 @@ export const delOp = (key: string, rangeEnd?: string, prevKv = false): Op => ({
   value: etcdserverpb.DeleteRangeRequest.fromPartial({ key: b(key), rangeEnd: rangeEnd === undefined ? Buffer.alloc(0) : b(rangeEnd), prevKv }),
 });
 export const txnOp = (t: etcdserverpb.DeepPartial<etcdserverpb.TxnRequest>): Op => ({ $case: 'txn', value: etcdserverpb.TxnRequest.fromPartial(t) });
+type RequestOp = etcdserverpb.DeepPartial<etcdserverpb.RequestOp>;
+export const rPut = (key: string, value: string, extra: Partial<etcdserverpb.PutRequest> = {}): RequestOp => ({
+  request: { $case: 'requestPut', value: { key: b(key), value: b(value), ...extra } },
+});
+export const rDel = (key: string, rangeEnd?: string, prevKv = false): RequestOp => ({
+  request: { $case: 'requestDeleteRange', value: { key: b(key), rangeEnd: rangeEnd === undefined ? Buffer.alloc(0) : b(rangeEnd), prevKv } },
+});
+export const rRange = (key: string, rangeEnd?: string, extra: etcdserverpb.DeepPartial<etcdserverpb.RangeRequest> = {}): RequestOp => ({
+  request: { $case: 'requestRange', value: { key: b(key), rangeEnd: rangeEnd === undefined ? Buffer.alloc(0) : b(rangeEnd), ...extra } },
+});
+export const rTxn = (t: etcdserverpb.DeepPartial<etcdserverpb.TxnRequest>): RequestOp => ({ request: { $case: 'requestTxn', value: t } });
+
 export const compactOp = (revision: number, physical = false): Op => ({
   $case: 'compaction',
   value: { revision: BigInt(revision), physical },
@@ -53,7 +65,7 @@ export class Harness {
 
   /** Appends `op` to the log and applies it alone. */
   apply(op: Op): ApplyResult {
-    const entry = encodeEntry(this.log.length + 1, op);
+    const entry = encodeEntry(Math.max(this.log.length, this.applier.appliedIndex()) + 1, op);
     this.log.push(entry);
     const [result] = this.applier.applyBatch([entry]);
     if (result === undefined) throw new Error('no result');
