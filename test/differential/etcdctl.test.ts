@@ -38,6 +38,11 @@ async function runScript(side: Side): Promise<void> {
   await member.stop();
 }
 
+/** One text per result, so jest's diff is line by line with no escaping. */
+function render(result: EtcdctlResult): string {
+  return `exit code ${result.code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
+}
+
 beforeAll(async () => {
   await runScript('oracle');
   await runScript('subject');
@@ -56,6 +61,6 @@ describe(`etcdctl script: etcd 3.4 vs ${SUBJECT}`, () => {
     const subject = results.get('subject')?.[i];
     if (etcd === undefined) throw new Error(`etcd did not run the script: ${startErrors.get('oracle')?.message ?? ''}`);
     if (subject === undefined) throw new Error(`${SUBJECT} did not run the script: ${startErrors.get('subject')?.message ?? ''}`);
-    expect(subject).toEqual(etcd);
+    expect(render(subject)).toEqual(render(etcd));
   });
 });

@@ -24,7 +24,8 @@ export const SUBJECT: MemberKind = process.env['CORVID_TEST_SUBJECT'] === 'etcd'
 export const MEMBER_KINDS: readonly MemberKind[] = ['etcd', SUBJECT];
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const CORVID_MAIN = join(REPO_ROOT, 'packages/node/dist/cli/main.js');
+/** The built `corvid` command; `CORVID_MAIN=<path>` points the tests at another build (e.g. a snapshot). */
+export const CORVID_MAIN = process.env['CORVID_MAIN'] ?? join(REPO_ROOT, 'packages/node/dist/cli/main.js');
 export const ETCD_BIN = '/usr/bin/etcd';
 
 const STDERR_BUFFER_CHARS = 256 * 1024;
