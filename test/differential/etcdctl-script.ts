@@ -10,6 +10,8 @@ export interface ScriptStep {
   /** For `txn --interactive=false`: compares, blank line, success ops, blank line, failure ops, blank line. */
   readonly stdin?: string;
   readonly masks?: readonly MaskName[];
+  /** `--endpoints http://127.0.0.1:PORT` (a URL, as users often write it) instead of `127.0.0.1:PORT`. */
+  readonly urlEndpoint?: boolean;
 }
 
 const txn = (compares: string[], success: string[], failure: string[]): string =>
@@ -100,4 +102,17 @@ export const SCRIPT: readonly ScriptStep[] = [
   { args: ['endpoint', 'status', '-w', 'table'], masks: ['status'] },
   { args: ['endpoint', 'status'], masks: ['status'] },
   { args: ['endpoint', 'health'] },
+  { args: ['endpoint', 'hashkv', '-w', 'json'], masks: ['status'] },
+  { args: ['alarm', 'list'] },
+  { args: ['member', 'list', '-w', 'json'] },
+  { args: ['defrag'] },
+  // The endpoint written as a URL: clientv3 strips the scheme for KV, but Maintenance calls dial it as given.
+  { args: ['get', 'ver'], urlEndpoint: true },
+  { args: ['endpoint', 'status', '-w', 'json'], masks: ['status'], urlEndpoint: true },
+  // More flags of put/get/del: revisions 18, 19.
+  { args: ['put', 'ver', '--ignore-value', '--prev-kv', '-w', 'json'] },
+  { args: ['put', 'missing', '--ignore-value'] },
+  { args: ['get', 'ver', '--print-value-only'] },
+  { args: ['get', 'ver', '--hex', '-w', 'fields'] },
+  { args: ['del', 'foo', '--from-key', '--prev-kv', '-w', 'json'] },
 ];

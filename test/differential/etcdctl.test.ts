@@ -32,7 +32,8 @@ async function runScript(side: Side): Promise<void> {
       outputs.push({ code: -1, stdout: '', stderr: `not run: ${why}` });
       continue;
     }
-    outputs.push(maskResult(await etcdctl(member.endpoint, step.args, step.stdin), step.masks ?? []));
+    const endpoint = step.urlEndpoint === true ? member.clientUrl : member.endpoint;
+    outputs.push(maskResult(await etcdctl(endpoint, step.args, step.stdin), step.masks ?? []));
   }
   results.set(side, outputs);
   await member.stop();

@@ -28,6 +28,8 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CORVID_MAIN = process.env['CORVID_MAIN'] ?? join(REPO_ROOT, 'packages/node/dist/cli/main.js');
 export const ETCD_BIN = '/usr/bin/etcd';
 
+/** The same name for both kinds, so `member list` compares equal. */
+const DEFAULT_MEMBER_NAME = 'member-0';
 const STDERR_BUFFER_CHARS = 256 * 1024;
 const START_DEADLINE_MS = 20_000;
 const STOP_DEADLINE_MS = 10_000;
@@ -95,7 +97,7 @@ export class ProcessGroup {
 
   async start(kind: MemberKind, options: MemberOptions = {}): Promise<Member> {
     const dataDir = options.dataDir ?? join(await this.tempDir(`${kind}-`), 'data');
-    const name = options.name ?? `${kind}-0`;
+    const name = options.name ?? DEFAULT_MEMBER_NAME;
     const peerPort = options.peerPort ?? (await freePort());
     const clientPort = options.clientPort ?? (kind === 'etcd' ? await freePort() : 0);
     const args = memberArgs(kind, { ...options, name, dataDir, clientPort, peerPort });
