@@ -90,9 +90,10 @@ export class Raft {
   }
 
   private loadState(hs: HardState): void {
-    assert(hs.commit >= this.log.committed && hs.commit <= this.log.lastIndex(),
-      () => `hs.commit ${hs.commit} is out of range [${this.log.committed}, ${this.log.lastIndex()}]`);
-    this.log.committed = hs.commit;
+    assert(hs.commit <= this.log.lastIndex(), () => `hs.commit ${hs.commit} is out of range [${this.log.committed}, ${this.log.lastIndex()}]`);
+    // A snapshot is committed state by definition: if the crash kept the snapshot but not the hard state
+    // written after it, the commit index is the snapshot's (found by the simulator, seed 81).
+    this.log.committed = Math.max(hs.commit, this.log.committed);
     this.term = hs.term;
     this.vote = hs.vote;
   }
@@ -126,6 +127,10 @@ export class Raft {
 
   private reset(term: number): void {
     if (this.term !== term) {
+      // Unsent messages of older terms are dropped: an acknowledgement queued at the old term may cover
+      // entries that a leader of the new term truncates before this Ready is persisted (found by the simulator,
+      // seed 762). Receivers ignore stale terms anyway, and any message may be lost.
+      if (this.msgs.some((m) => m.term !== 0 && m.term < term)) this.msgs = this.msgs.filter((m) => m.term === 0 || m.term >= term);
       this.term = term;
       this.vote = NONE;
     }
