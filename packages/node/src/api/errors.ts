@@ -10,6 +10,8 @@ import { isCorvidError, type ErrorCode } from '../errors/index.js';
 export interface CatalogueEntry {
   readonly code: status;
   readonly text: string;
+  /** The error's detail is appended in parentheses, as grpc-go formats its size errors. */
+  readonly withDetail?: true;
 }
 
 export const CATALOGUE: Readonly<Record<ErrorCode, CatalogueEntry>> = {
@@ -21,6 +23,8 @@ export const CATALOGUE: Readonly<Record<ErrorCode, CatalogueEntry>> = {
   DuplicateKey: { code: status.INVALID_ARGUMENT, text: 'etcdserver: duplicate key given in txn request' },
   InvalidSortOption: { code: status.INVALID_ARGUMENT, text: 'etcdserver: invalid sort option' },
   RequestTooLarge: { code: status.INVALID_ARGUMENT, text: 'etcdserver: request is too large' },
+  // grpc-go's own refusal of a message over the server's receive limit (--max-request-bytes + 512 KiB).
+  GrpcMessageTooLarge: { code: status.RESOURCE_EXHAUSTED, text: 'grpc: received message larger than max', withDetail: true },
   Compacted: { code: status.OUT_OF_RANGE, text: 'etcdserver: mvcc: required revision has been compacted' },
   FutureRev: { code: status.OUT_OF_RANGE, text: 'etcdserver: mvcc: required revision is a future revision' },
   NoSpace: { code: status.RESOURCE_EXHAUSTED, text: 'etcdserver: mvcc: database space exceeded' },
@@ -58,7 +62,8 @@ export const UNKNOWN_ERROR_TEXT = 'etcdserver: unknown error';
 export function toServiceError(err: unknown): { error: Partial<ServiceError>; known: boolean } {
   if (isCorvidError(err)) {
     const entry = CATALOGUE[err.code];
-    return { error: { code: entry.code, details: entry.text, metadata: new Metadata() }, known: true };
+    const details = entry.withDetail && err.detail !== undefined ? `${entry.text} (${err.detail})` : entry.text;
+    return { error: { code: entry.code, details, metadata: new Metadata() }, known: true };
   }
   return { error: { code: status.UNKNOWN, details: UNKNOWN_ERROR_TEXT, metadata: new Metadata() }, known: false };
 }

@@ -1,1 +1,71 @@
-export {};
+/**
+ * The `corvid` command: parse etcd's flags and ETCD_* variables, start the member, and shut it
+ * down cleanly on SIGTERM or SIGINT. Exit codes as etcd's: 0 after a clean stop, 1 on a bad flag
+ * or a failed start, 2 on a usage error.
+ */
+import { ConfigError, parseConfig, usageText } from '../config/index.js';
+import { startMember, type RunningMember } from '../server/index.js';
+import { createLogger } from '../util/logger.js';
+import { CORVID_VERSION, ETCD_API_VERSION } from '../version.js';
+
+function versionText(): string {
+  return [
+    `corvid Version: ${CORVID_VERSION}`,
+    `etcd API Version: ${ETCD_API_VERSION}`,
+    `Node Version: ${process.version}`,
+    `OS/Arch: ${process.platform}/${process.arch}`,
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<number> {
+  let outcome;
+  try {
+    outcome = parseConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    return 2;
+  }
+  if (outcome.kind === 'help') {
+    process.stdout.write(usageText());
+    return 0;
+  }
+  if (outcome.kind === 'version') {
+    process.stdout.write(versionText());
+    return 0;
+  }
+  const logger = createLogger(outcome.config.logLevel);
+  let member: RunningMember | undefined;
+  const fatal = (err: unknown): void => {
+    logger.error('member stopped on a fatal error', { error: err });
+    process.exit(1);
+  };
+  process.on('unhandledRejection', fatal);
+  try {
+    member = await startMember({ config: outcome.config, logger, onFatal: fatal });
+  } catch (err) {
+    logger.error('failed to start member', { error: err });
+    return 1;
+  }
+  const running = member;
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      logger.info('received signal; shutting down', { signal });
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await running.close();
+  logger.info('member stopped');
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`corvid: ${String(err instanceof Error ? err.stack : err)}\n`);
+    process.exit(1);
+  },
+);

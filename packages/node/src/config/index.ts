@@ -14,12 +14,21 @@ export interface Config {
   /** URLs exactly as given (etcd reports them verbatim, e.g. in MemberList). */
   readonly listenClientUrls: readonly string[];
   readonly advertiseClientUrls: readonly string[];
+  readonly listenPeerUrls: readonly string[];
   readonly initialAdvertisePeerUrls: readonly string[];
+  /** --initial-cluster as name → peer URLs, in the order given. */
+  readonly initialCluster: readonly InitialMember[];
+  readonly initialClusterState: 'new' | 'existing';
   readonly initialClusterToken: string;
   readonly quotaBackendBytes: number;
   readonly maxTxnOps: number;
   readonly maxRequestBytes: number;
   readonly logLevel: string;
+}
+
+export interface InitialMember {
+  readonly name: string;
+  readonly peerUrls: readonly string[];
 }
 
 /** etcd's default backend quota (2 GiB) used when --quota-backend-bytes is 0. */
@@ -61,9 +70,18 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Pa
     fromFlags.set(name, value);
   }
   const raw = new Map<string, string>();
+  const explicit = new Set<string>();
   for (const spec of FLAGS) {
-    const value = fromFlags.get(spec.name) ?? env[envNameOf(spec.name)] ?? spec.defaultValue;
-    raw.set(spec.name, value);
+    const given = fromFlags.get(spec.name) ?? env[envNameOf(spec.name)];
+    if (given !== undefined) explicit.add(spec.name);
+    raw.set(spec.name, given ?? spec.defaultValue);
+  }
+  // As etcd (etcdmain/config.go): without --initial-cluster, the cluster is this member alone,
+  // named --name, at its --initial-advertise-peer-urls.
+  if (!explicit.has('initial-cluster')) {
+    const name = raw.get('name') as string;
+    const peers = (raw.get('initial-advertise-peer-urls') as string).split(',').filter((u) => u.length > 0);
+    raw.set('initial-cluster', peers.map((u) => `${name}=${u}`).join(','));
   }
   return { kind: 'run', config: buildConfig(raw) };
 }
@@ -77,7 +95,10 @@ function buildConfig(raw: ReadonlyMap<string, string>): Config {
     dataDir,
     listenClientUrls: parseUrls('listen-client-urls', get('listen-client-urls')),
     advertiseClientUrls: parseUrls('advertise-client-urls', get('advertise-client-urls')),
+    listenPeerUrls: parseUrls('listen-peer-urls', get('listen-peer-urls')),
     initialAdvertisePeerUrls: parseUrls('initial-advertise-peer-urls', get('initial-advertise-peer-urls')),
+    initialCluster: parseInitialCluster(get('initial-cluster')),
+    initialClusterState: parseClusterState(get('initial-cluster-state')),
     initialClusterToken: get('initial-cluster-token'),
     quotaBackendBytes: parseNonNegativeInt('quota-backend-bytes', get('quota-backend-bytes')),
     maxTxnOps: parseNonNegativeInt('max-txn-ops', get('max-txn-ops')),
@@ -93,22 +114,43 @@ function parseNonNegativeInt(flag: string, value: string): number {
   return Number(value);
 }
 
+/** etcd's types.NewURLs checks, in its order: scheme, then host:port, then no path. */
 function parseUrls(flag: string, value: string): string[] {
+  const fail = (why: string): never => {
+    throw new ConfigError(`invalid value "${value}" for flag -${flag}: ${why}`);
+  };
   return value.split(',').filter((s) => s.length > 0).map((s) => {
-    let url: URL;
-    try {
-      url = new URL(s);
-    } catch {
-      throw new ConfigError(`invalid value "${value}" for flag -${flag}: URL address does not have the form "host:port": ${s}`);
+    const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(s)?.[1]?.toLowerCase() ?? '';
+    if (scheme !== 'http' && scheme !== 'https' && scheme !== 'unix' && scheme !== 'unixs') {
+      fail(`URL scheme must be http, https, unix, or unixs: ${s}`);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:' && url.protocol !== 'unix:' && url.protocol !== 'unixs:') {
-      throw new ConfigError(`invalid value "${value}" for flag -${flag}: URL scheme must be http, https, unix, or unixs: ${s}`);
-    }
-    if (url.protocol === 'https:' || url.protocol === 'unixs:') {
-      throw new ConfigError(`-${flag}: TLS is not supported yet (${s})`);
-    }
+    // Read the authority from the text: URL would drop a default port (":80") that Go keeps.
+    const rest = s.slice(s.indexOf('://') + 3);
+    const slash = rest.indexOf('/');
+    const authority = slash < 0 ? rest : rest.slice(0, slash);
+    if (!/^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):\d+$/.test(authority)) fail(`URL address does not have the form "host:port": ${s}`);
+    if (slash >= 0) fail(`URL must not contain a path: ${s}`);
+    if (scheme === 'https' || scheme === 'unixs') throw new ConfigError(`-${flag}: TLS is not supported yet (${s})`);
     return s;
   });
+}
+
+/** "name=url,name=url2,other=url3": one entry per name, URLs in the order given. */
+function parseInitialCluster(value: string): InitialMember[] {
+  const byName = new Map<string, string[]>();
+  for (const part of value.split(',').filter((p) => p.length > 0)) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`invalid value "${value}" for flag -initial-cluster: expected name=url, got ${part}`);
+    const name = part.slice(0, eq);
+    const urls = parseUrls('initial-cluster', part.slice(eq + 1));
+    byName.set(name, [...(byName.get(name) ?? []), ...urls]);
+  }
+  return [...byName].map(([name, peerUrls]) => ({ name, peerUrls }));
+}
+
+function parseClusterState(value: string): 'new' | 'existing' {
+  if (value !== 'new' && value !== 'existing') throw new ConfigError(`invalid value "${value}" for flag -initial-cluster-state: invalid value`);
+  return value;
 }
 
 /** etcd-style usage text generated from the flag table. */

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'DuplicateKey'
   | 'InvalidSortOption'
   | 'RequestTooLarge'
+  | 'GrpcMessageTooLarge'
   // mvcc
   | 'Compacted'
   | 'FutureRev'
@@ -45,11 +46,14 @@ export type ErrorCode =
 
 export class CorvidError extends Error {
   readonly code: ErrorCode;
+  /** Values the catalogue appends to the wire text for codes that carry them (sizes, limits). */
+  readonly detail: string | undefined;
 
   constructor(code: ErrorCode, options?: { cause?: unknown; detail?: string }) {
     super(options?.detail ? `${code}: ${options.detail}` : code, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CorvidError';
     this.code = code;
+    this.detail = options?.detail;
   }
 }
 

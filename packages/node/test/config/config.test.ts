@@ -50,4 +50,27 @@ describe('parseConfig', () => {
     expect(parseConfig(['-h'], {}).kind).toBe('help');
     expect(parseConfig(['--version'], {}).kind).toBe('version');
   });
+
+  it('derives --initial-cluster from the name and advertised peer URLs, as etcd', () => {
+    expect(run([]).initialCluster).toEqual([{ name: 'default', peerUrls: ['http://localhost:2380'] }]);
+    const c = run(['--name', 'n1', '--initial-advertise-peer-urls', 'http://127.0.0.1:7001']);
+    expect(c.initialCluster).toEqual([{ name: 'n1', peerUrls: ['http://127.0.0.1:7001'] }]);
+    const listed = run(['--initial-cluster', 'a=http://127.0.0.1:1,b=http://127.0.0.1:2,a=http://127.0.0.1:3']);
+    expect(listed.initialCluster).toEqual([
+      { name: 'a', peerUrls: ['http://127.0.0.1:1', 'http://127.0.0.1:3'] },
+      { name: 'b', peerUrls: ['http://127.0.0.1:2'] },
+    ]);
+  });
+
+  it('checks URLs in etcd\'s order: scheme, host:port, path', () => {
+    expect(() => run(['--listen-client-urls', 'foo'])).toThrow('invalid value "foo" for flag -listen-client-urls: URL scheme must be http, https, unix, or unixs: foo');
+    expect(() => run(['--listen-client-urls', 'http://127.0.0.1'])).toThrow('URL address does not have the form "host:port": http://127.0.0.1');
+    expect(() => run(['--listen-client-urls', 'http://127.0.0.1:2379/x'])).toThrow('URL must not contain a path: http://127.0.0.1:2379/x');
+    expect(run(['--listen-client-urls', 'http://[::1]:80']).listenClientUrls).toEqual(['http://[::1]:80']);
+  });
+
+  it('accepts only new or existing as --initial-cluster-state', () => {
+    expect(run(['--initial-cluster-state', 'existing']).initialClusterState).toBe('existing');
+    expect(() => run(['--initial-cluster-state', 'bogus'])).toThrow('invalid value "bogus" for flag -initial-cluster-state: invalid value');
+  });
 });

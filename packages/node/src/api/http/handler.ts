@@ -24,17 +24,19 @@ function send(res: http.ServerResponse, statusCode: number, contentType: string,
 }
 
 export function createHttpServer(deps: HttpDeps): http.Server {
-  const routes: Record<string, (res: http.ServerResponse) => Promise<void>> = {
-    '/health': async (res) => {
+  // etcd's /health and /version allow GET only (HEAD included in the refusal); promhttp serves
+  // /metrics to any method.
+  const routes: Record<string, { readonly getOnly: boolean; readonly serve: (res: http.ServerResponse) => Promise<void> }> = {
+    '/health': { getOnly: true, serve: async (res) => {
       const healthy = await deps.isHealthy();
       send(res, healthy ? 200 : 503, 'text/plain; charset=utf-8', JSON.stringify({ health: String(healthy) }));
-    },
-    '/version': async (res) => {
+    } },
+    '/version': { getOnly: true, serve: async (res) => {
       send(res, 200, 'application/json', JSON.stringify({ etcdserver: ETCD_API_VERSION, etcdcluster: ETCD_CLUSTER_VERSION }));
-    },
-    '/metrics': async (res) => {
+    } },
+    '/metrics': { getOnly: false, serve: async (res) => {
       send(res, 200, deps.registry.contentType, await deps.registry.metrics());
-    },
+    } },
   };
   return http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] as string;
@@ -43,11 +45,11 @@ export function createHttpServer(deps: HttpDeps): http.Server {
       send(res, 404, 'text/plain; charset=utf-8', '404 page not found\n', { 'X-Content-Type-Options': 'nosniff' });
       return;
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
+    if (route.getOnly && req.method !== 'GET') {
       send(res, 405, 'text/plain; charset=utf-8', 'Method Not Allowed\n', { Allow: 'GET', 'X-Content-Type-Options': 'nosniff' });
       return;
     }
-    route(res).catch((err: unknown) => {
+    route.serve(res).catch((err: unknown) => {
       send(res, 500, 'text/plain; charset=utf-8', `${String(err)}\n`);
     });
   });

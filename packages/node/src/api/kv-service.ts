@@ -1,0 +1,44 @@
+/**
+ * etcdserverpb.KV: checks each request as etcd's v3rpc does, serves ranges from the store and
+ * sends writes through the proposer, then completes the response header.
+ */
+import type { etcdserverpb } from '@corvid/proto';
+import type { KvStore } from '../mvcc/index.js';
+import type { Proposer } from '../server/proposer.js';
+import { withHeader, type MemberIdentity } from './header.js';
+import { unary, type UnaryContext } from './unary.js';
+import { checkDeleteRequest, checkPutRequest, checkRangeRequest, checkTxn } from './validate.js';
+
+export interface KvServiceDeps {
+  readonly identity: MemberIdentity;
+  readonly kv: KvStore;
+  readonly proposer: Proposer;
+  readonly maxTxnOps: number;
+}
+
+const SERVICE = 'etcdserverpb.KV';
+
+export function createKvService(ctx: UnaryContext, deps: KvServiceDeps): etcdserverpb.KVServer {
+  const { identity, kv, proposer } = deps;
+  return {
+    range: unary(ctx, SERVICE, 'Range', (request: etcdserverpb.RangeRequest) => {
+      checkRangeRequest(request);
+      return withHeader(identity, kv.range(request));
+    }),
+    put: unary(ctx, SERVICE, 'Put', async (request: etcdserverpb.PutRequest) => {
+      checkPutRequest(request);
+      return withHeader(identity, (await proposer.propose({ $case: 'put', value: request })) as etcdserverpb.PutResponse);
+    }),
+    deleteRange: unary(ctx, SERVICE, 'DeleteRange', async (request: etcdserverpb.DeleteRangeRequest) => {
+      checkDeleteRequest(request);
+      return withHeader(identity, (await proposer.propose({ $case: 'deleteRange', value: request })) as etcdserverpb.DeleteRangeResponse);
+    }),
+    txn: unary(ctx, SERVICE, 'Txn', async (request: etcdserverpb.TxnRequest) => {
+      checkTxn(request, deps.maxTxnOps);
+      return withHeader(identity, (await proposer.propose({ $case: 'txn', value: request })) as etcdserverpb.TxnResponse);
+    }),
+    compact: unary(ctx, SERVICE, 'Compact', async (request: etcdserverpb.CompactionRequest) => {
+      return withHeader(identity, (await proposer.propose({ $case: 'compaction', value: request })) as etcdserverpb.CompactionResponse);
+    }),
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * The composition root of one member: opens the store, builds the write path and the services,
+ * and listens on every client URL. Wiring only: behaviour lives in the modules it connects.
+ */
+import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { etcdserverpb } from '@corvid/proto';
+import { Applier } from '../apply/index.js';
+import { createClusterService } from '../api/cluster-service.js';
+import { listenForClients, type ClientListener } from '../api/client-listener.js';
+import type { MemberIdentity } from '../api/header.js';
+import { createHttpServer } from '../api/http/handler.js';
+import { createKvService } from '../api/kv-service.js';
+import { createMaintenanceService } from '../api/maintenance-service.js';
+import { GRPC_JS_HARD_LIMIT_FACTOR, withRequestSizeLimit } from '../api/request-size.js';
+import { BootstrapError, formatId, resolveInitialCluster } from '../cluster/index.js';
+import type { Config } from '../config/index.js';
+import { createRegistry, GrpcMetrics } from '../metrics/index.js';
+import { KvStore } from '../mvcc/index.js';
+import { Backend } from '../storage/index.js';
+import type { Logger } from '../util/logger.js';
+import { ETCD_API_VERSION } from '../version.js';
+import { createServerMetrics } from './metrics.js';
+import { Proposer } from './proposer.js';
+import { RequestIdGenerator } from './request-id.js';
+
+/** etcd adds this to --max-request-bytes for gRPC's own limit (embed/config.go grpcOverheadBytes). */
+const GRPC_OVERHEAD_BYTES = 512 * 1024;
+/** etcd answers ErrTooManyRequests once applied lags committed by this many entries (maxGapBetweenApplyAndCommitIndex). */
+const MAX_PENDING_PROPOSALS = 5000;
+/** Until Raft (#4) the single member is leader of term 1 from the start. */
+const SINGLE_MEMBER_TERM = 1n;
+
+export interface MemberOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  /** Called if the member hits a broken invariant (failed disk write): it must stop. */
+  readonly onFatal: (err: unknown) => void;
+}
+
+export interface RunningMember {
+  readonly memberId: bigint;
+  readonly clusterId: bigint;
+  /** host:port of every client listener, in --listen-client-urls order. */
+  readonly clientAddresses: readonly string[];
+  close(): Promise<void>;
+}
+
+export async function startMember({ config, logger, onFatal }: MemberOptions): Promise<RunningMember> {
+  const bootstrap = resolveInitialCluster(config);
+  if (bootstrap.members.length > 1) {
+    throw new BootstrapError(`--initial-cluster lists ${bootstrap.members.length} members, but Corvid serves a single member until clustering lands (issue #4)`);
+  }
+  const memberId = bootstrap.self.id;
+  const clusterId = bootstrap.clusterId;
+  const identity: MemberIdentity = { clusterId, memberId, raftTerm: () => SINGLE_MEMBER_TERM };
+
+  const registry = createRegistry();
+  const grpcMetrics = new GrpcMetrics(registry);
+  const serverMetrics = createServerMetrics(registry, { serverVersion: ETCD_API_VERSION, memberIdHex: formatId(memberId) });
+  serverMetrics.hasLeader.set(1);
+  serverMetrics.isLeader.set(1);
+
+  const backend = Backend.open({ dataDir: config.dataDir });
+  const kv = new KvStore(backend);
+  const applier = new Applier(backend, kv);
+  const proposer = new Proposer({
+    memberId,
+    applier,
+    store: backend,
+    requestIds: new RequestIdGenerator(memberId, Date.now()),
+    metrics: serverMetrics,
+    maxRequestBytes: config.maxRequestBytes,
+    maxPendingProposals: MAX_PENDING_PROPOSALS,
+    nowMs: Date.now,
+    onFatal,
+  });
+
+  const maxReceiveBytes = config.maxRequestBytes + GRPC_OVERHEAD_BYTES;
+  const ctx = { metrics: grpcMetrics, logger, maxReceiveBytes };
+  const grpcServer = new Server({
+    'grpc.max_receive_message_length': Math.min(maxReceiveBytes * GRPC_JS_HARD_LIMIT_FACTOR, 2 ** 31 - 1),
+    'grpc.max_send_message_length': 2 ** 31 - 1,
+  });
+  const addService = <S extends ServiceDefinition>(service: S, implementation: UntypedServiceImplementation): void =>
+    grpcServer.addService(withRequestSizeLimit(service, maxReceiveBytes), implementation);
+  addService(etcdserverpb.KVService, createKvService(ctx, { identity, kv, proposer, maxTxnOps: config.maxTxnOps }));
+  addService(etcdserverpb.MaintenanceService, createMaintenanceService(ctx, {
+    identity, backend, kv, appliedIndex: () => applier.appliedIndex(), leaderId: () => memberId,
+  }));
+  const self: etcdserverpb.Member = {
+    ID: memberId, name: config.name, peerURLs: [...bootstrap.self.peerUrls], clientURLs: [...config.advertiseClientUrls], isLearner: false,
+  };
+  addService(etcdserverpb.ClusterService, createClusterService(ctx, { identity, members: () => [self] }));
+  // Watch, Lease and Auth arrive with their issues (#5, #8); until then every method is UNIMPLEMENTED.
+  addService(etcdserverpb.WatchService, {});
+  addService(etcdserverpb.LeaseService, {});
+  addService(etcdserverpb.AuthService, {});
+
+  const httpServer = createHttpServer({
+    registry,
+    // etcd's /health serves a range through the request path; a store that answers is healthy.
+    isHealthy: async () => {
+      kv.range(etcdserverpb.RangeRequest.fromPartial({ key: Buffer.from('health'), keysOnly: true, limit: 1n }));
+      return true;
+    },
+  });
+
+  const listeners: ClientListener[] = [];
+  try {
+    for (const url of config.listenClientUrls) {
+      const listener = await listenForClients(url, grpcServer, ServerCredentials.createInsecure(), httpServer);
+      listeners.push(listener);
+      logger.info('serving client traffic', { address: listener.address, url });
+    }
+  } catch (err) {
+    await Promise.all(listeners.map((l) => l.close()));
+    await kv.close();
+    await backend.close();
+    throw err;
+  }
+  logger.info('member ready', { 'member-id': formatId(memberId), 'cluster-id': formatId(clusterId), 'data-dir': config.dataDir });
+
+  return {
+    memberId,
+    clusterId,
+    clientAddresses: listeners.map((l) => l.address),
+    close: async () => {
+      await Promise.all(listeners.map((l) => l.close()));
+      await proposer.close();
+      grpcServer.forceShutdown();
+      await kv.close();
+      await backend.close();
+    },
+  };
+}
