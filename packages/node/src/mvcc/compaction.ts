@@ -61,12 +61,16 @@ export class Compactor {
     });
   }
 
-  /** Resolves once old versions up to `rev` are physically gone and durable. */
+  /**
+   * Resolves once old versions up to `rev` (or up to the compact revision, if lower: nothing
+   * further is scheduled) are physically gone and durable.
+   */
   whenCompacted(rev: number): Promise<void> {
-    if (this.state.finishedRev() >= rev) return Promise.resolve();
+    const target = Math.min(rev, this.state.compactRev());
+    if (this.state.finishedRev() >= target) return Promise.resolve();
     if (this.stopping) return Promise.reject(new CorvidError('Stopped'));
     return new Promise((resolve, reject) => {
-      this.waiters.push({ rev, resolve, reject });
+      this.waiters.push({ rev: target, resolve, reject });
       this.schedule();
     });
   }

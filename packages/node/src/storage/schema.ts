@@ -131,10 +131,14 @@ export function historyKeyPrefix(key: Uint8Array): Buffer {
   return out;
 }
 
-/** escape(key) 0x01: just past every version of `key` and before every greater key. */
+/**
+ * escape(key) 0x00 0xFF: just past every version of `key` (whose next byte is <= 0x1F) and before
+ * every greater key, including `key + "\0" + ...`, which escapes to escape(key) 0x00 0xFF ...
+ */
 export function historyKeyAfter(key: Uint8Array): Buffer {
-  const out = historyKeyPrefix(key);
-  out[out.length - 1] = 1;
+  const out = Buffer.allocUnsafe(escapedLength(key) + 2);
+  writeEscaped(out, key);
+  out[out.length - 1] = 0xff;
   return out;
 }
 

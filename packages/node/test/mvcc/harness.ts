@@ -52,6 +52,8 @@ export class Harness {
   kv: KvStore;
   applier: Applier;
   readonly log: LogEntry[] = [];
+  /** afterCommit promises of applied compactions: they reject with Stopped if we close first. */
+  private readonly pending: Array<Promise<void>> = [];
 
   private constructor(readonly dir: string, private readonly options: KvStoreOptions) {
     this.backend = Backend.open({ dataDir: dir });
@@ -69,6 +71,7 @@ export class Harness {
     this.log.push(entry);
     const [result] = this.applier.applyBatch([entry]);
     if (result === undefined) throw new Error('no result');
+    if (result.ok && result.afterCommit !== undefined) this.pending.push(result.afterCommit);
     return result;
   }
 
@@ -108,7 +111,9 @@ export class Harness {
   }
 
   async reopen(): Promise<void> {
+    const settled = Promise.allSettled(this.pending.splice(0));
     await this.kv.close();
+    await settled;
     await this.backend.close();
     this.backend = Backend.open({ dataDir: this.dir });
     this.kv = new KvStore(this.backend, this.options);
@@ -116,7 +121,9 @@ export class Harness {
   }
 
   async close(remove = true): Promise<void> {
+    const settled = Promise.allSettled(this.pending.splice(0));
     await this.kv.close();
+    await settled;
     await this.backend.close();
     if (remove) rmSync(this.dir, { recursive: true, force: true });
   }
