@@ -104,6 +104,7 @@ export class TestCluster {
       this.inbox.push(m);
       this.sent.push(m);
     }
+    for (const m of rd.messages) if (m.type === 'MsgSnap') n.raw.reportSnapshot(m.to, 'finish');
     if (rd.snapshot !== null) n.confState = rd.snapshot.metadata.confState;
     for (const e of rd.committedEntries) {
       n.appliedEntries.push(e);
