@@ -36,20 +36,13 @@ async function main(): Promise<number> {
     return 0;
   }
   const logger = createLogger(outcome.config.logLevel);
-  let member: RunningMember | undefined;
   const fatal = (err: unknown): void => {
     logger.error('member stopped on a fatal error', { error: err });
     process.exit(1);
   };
   process.on('unhandledRejection', fatal);
-  try {
-    member = await startMember({ config: outcome.config, logger, onFatal: fatal });
-  } catch (err) {
-    logger.error('failed to start member', { error: err });
-    return 1;
-  }
-  const running = member;
-  await new Promise<void>((resolve) => {
+  // Listen for signals before starting, so one that arrives during start-up still stops cleanly.
+  const stopRequested = new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       logger.info('received signal; shutting down', { signal });
       resolve();
@@ -57,6 +50,14 @@ async function main(): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  let running: RunningMember;
+  try {
+    running = await startMember({ config: outcome.config, logger, onFatal: fatal });
+  } catch (err) {
+    logger.error('failed to start member', { error: err });
+    return 1;
+  }
+  await stopRequested;
   await running.close();
   logger.info('member stopped');
   return 0;
