@@ -4,7 +4,7 @@
  */
 import type { etcdserverpb } from '@corvid/proto';
 import { responseHeader, type MemberIdentity } from './header.js';
-import { unary, type UnaryContext } from './unary.js';
+import { unary, type ServiceMethods, type UnaryContext } from './unary.js';
 
 export interface ClusterServiceDeps {
   readonly identity: MemberIdentity;
@@ -13,7 +13,7 @@ export interface ClusterServiceDeps {
 
 const SERVICE = 'etcdserverpb.Cluster';
 
-export function createClusterService(ctx: UnaryContext, deps: ClusterServiceDeps): Pick<etcdserverpb.ClusterServer, 'memberList'> {
+export function createClusterService(ctx: UnaryContext, deps: ClusterServiceDeps): ServiceMethods<etcdserverpb.ClusterServer, 'memberList'> {
   return {
     memberList: unary(ctx, SERVICE, 'MemberList', (): etcdserverpb.MemberListResponse => ({
       // etcd's cluster header carries no revision (v3rpc/member.go).

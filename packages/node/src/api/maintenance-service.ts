@@ -1,13 +1,14 @@
 /**
- * etcdserverpb.Maintenance: Status and HashKV. Alarm, Defragment, Hash, Snapshot and MoveLeader
- * answer UNIMPLEMENTED until the maintenance issue (#8) lands.
+ * etcdserverpb.Maintenance: Status, HashKV and listing alarms. Defragment, Hash, Snapshot and
+ * MoveLeader answer UNIMPLEMENTED until the maintenance issue (#8) lands.
  */
-import type { etcdserverpb } from '@corvid/proto';
+import { etcdserverpb } from '@corvid/proto';
+import { CorvidError } from '../errors/index.js';
 import type { Backend } from '../storage/index.js';
 import type { KvStore } from '../mvcc/index.js';
 import { ETCD_API_VERSION } from '../version.js';
 import { responseHeader, type MemberIdentity } from './header.js';
-import { unary, type UnaryContext } from './unary.js';
+import { unary, type ServiceMethods, type UnaryContext } from './unary.js';
 
 export interface MaintenanceServiceDeps {
   readonly identity: MemberIdentity;
@@ -21,9 +22,15 @@ export interface MaintenanceServiceDeps {
 
 const SERVICE = 'etcdserverpb.Maintenance';
 
-export function createMaintenanceService(ctx: UnaryContext, deps: MaintenanceServiceDeps): Pick<etcdserverpb.MaintenanceServer, 'status' | 'hashKV'> {
+export function createMaintenanceService(ctx: UnaryContext, deps: MaintenanceServiceDeps): ServiceMethods<etcdserverpb.MaintenanceServer, 'alarm' | 'status' | 'hashKv'> {
   const { identity, backend, kv } = deps;
   return {
+    // Corvid raises no alarm yet (the space quota arrives with #8): the list is truthfully empty,
+    // and raising or clearing one is refused until then.
+    alarm: unary(ctx, SERVICE, 'Alarm', (request: etcdserverpb.AlarmRequest): etcdserverpb.AlarmResponse => {
+      if (request.action !== etcdserverpb.AlarmRequest_AlarmAction.GET) throw new CorvidError('NotYetImplemented', { detail: 'raising or clearing alarms arrives with the space quota' });
+      return { header: responseHeader(identity, BigInt(kv.currentRevision())), alarms: [] };
+    }),
     status: unary(ctx, SERVICE, 'Status', (): etcdserverpb.StatusResponse => {
       const applied = BigInt(deps.appliedIndex());
       return {
@@ -39,7 +46,7 @@ export function createMaintenanceService(ctx: UnaryContext, deps: MaintenanceSer
         isLearner: false,
       };
     }),
-    hashKV: unary(ctx, SERVICE, 'HashKV', (request: etcdserverpb.HashKVRequest): etcdserverpb.HashKVResponse => {
+    hashKv: unary(ctx, SERVICE, 'HashKV', (request: etcdserverpb.HashKVRequest): etcdserverpb.HashKVResponse => {
       const { hash, compactRevision, revision } = kv.hashKV(Number(request.revision));
       return { header: responseHeader(identity, BigInt(revision)), hash, compactRevision: BigInt(compactRevision) };
     }),

@@ -16,6 +16,13 @@ export interface UnaryContext {
   readonly maxReceiveBytes: number;
 }
 
+/**
+ * The methods `K` of a generated service interface. The generated interfaces carry a string index
+ * signature, so a plain Pick would accept a misspelt method name (and grpc-js would then answer
+ * UNIMPLEMENTED); this accepts declared method names only.
+ */
+export type ServiceMethods<S, K extends keyof { [M in keyof S as string extends M ? never : M]: S[M] }> = Pick<S, K>;
+
 export function unary<Req, Res>(
   ctx: UnaryContext,
   service: string,

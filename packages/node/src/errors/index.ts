@@ -34,6 +34,8 @@ export type ErrorCode =
   | 'Unhealthy'
   | 'NotCapable'
   | 'Corrupt'
+  // Corvid's own: a method or option whose issue has not landed yet
+  | 'NotYetImplemented'
   // cluster membership
   | 'MemberExist'
   | 'PeerURLExist'
