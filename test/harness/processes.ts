@@ -46,7 +46,10 @@ export interface MemberOptions {
   readonly maxTxnOps?: number;
   readonly maxRequestBytes?: number;
   readonly quotaBackendBytes?: number;
-  /** Pass the peer flags etcd needs (--listen-peer-urls, --initial-advertise-peer-urls, --initial-cluster). Default: etcd only. */
+  /**
+   * Pass the peer flags etcd needs (--listen-peer-urls, --initial-advertise-peer-urls, --initial-cluster), so both
+   * kinds get the same command line and `member list` compares equal. Default: true.
+   */
   readonly peerFlags?: boolean;
 }
 
@@ -145,7 +148,7 @@ export class ProcessGroup {
 function memberArgs(kind: MemberKind, o: MemberOptions & { name: string; dataDir: string; clientPort: number; peerPort: number }): string[] {
   const clientUrl = `http://127.0.0.1:${o.clientPort}`;
   const args = ['--name', o.name, '--data-dir', o.dataDir, '--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl];
-  if (o.peerFlags ?? kind === 'etcd') {
+  if (o.peerFlags ?? true) {
     const peerUrl = `http://127.0.0.1:${o.peerPort}`;
     args.push('--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl, '--initial-cluster', `${o.name}=${peerUrl}`);
   }
