@@ -18,6 +18,7 @@ export interface KvApi {
 
 export interface MaintenanceApi {
   status(): Promise<etcdserverpb.StatusResponse>;
+  alarm(req: Req<etcdserverpb.AlarmRequest>): Promise<etcdserverpb.AlarmResponse>;
   close(): void;
 }
 
@@ -53,6 +54,7 @@ export function maintenanceClient(endpoint: string): MaintenanceApi {
   const client = new etcdserverpb.MaintenanceClient(endpoint, credentials.createInsecure());
   return {
     status: () => unary(client.status.bind(client), etcdserverpb.StatusRequest.fromPartial({})),
+    alarm: (req) => unary(client.alarm.bind(client), etcdserverpb.AlarmRequest.fromPartial(req)),
     close: () => client.close(),
   };
 }
