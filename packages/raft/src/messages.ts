@@ -78,10 +78,10 @@ export const EMPTY_SNAPSHOT: Snapshot = { data: EMPTY_BYTES, metadata: { index: 
 
 export type MessageFields = Partial<Message> & Pick<Message, 'type'>;
 
-/** Builds a message with zero values for every field not given. */
-export function newMessage(f: MessageFields): Message {
+/** Builds a message with zero values for every field not given (`from` and `term` may be overridden). */
+export function newMessage(f: MessageFields, from: NodeId = f.from ?? NONE, term: number = f.term ?? 0): Message {
   return {
-    type: f.type, to: f.to ?? NONE, from: f.from ?? NONE, term: f.term ?? 0, logTerm: f.logTerm ?? 0,
+    type: f.type, to: f.to ?? NONE, from, term, logTerm: f.logTerm ?? 0,
     index: f.index ?? 0, entries: f.entries ?? [], commit: f.commit ?? 0, snapshot: f.snapshot ?? null,
     reject: f.reject ?? false, rejectHint: f.rejectHint ?? 0, context: f.context ?? null,
   };

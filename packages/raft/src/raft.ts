@@ -109,13 +109,13 @@ export class Raft {
   /** Queues a message. Vote messages carry their own term; every other non-proposal gets the current term. */
   send(f: MessageFields): void {
     const t = f.type;
+    const term = f.term ?? 0;
     if (t === 'MsgVote' || t === 'MsgVoteResp' || t === 'MsgPreVote' || t === 'MsgPreVoteResp') {
-      assert((f.term ?? 0) !== 0, () => `term should be set when sending ${t}`);
-      this.msgs.push(newMessage({ ...f, from: this.id }));
+      if (term === 0) assert(false, `term should be set when sending ${t}`);
+      this.msgs.push(newMessage(f, this.id, term));
     } else {
-      assert((f.term ?? 0) === 0, () => `term should not be set when sending ${t} (was ${f.term})`);
-      const term = t === 'MsgProp' || t === 'MsgReadIndex' ? 0 : this.term;
-      this.msgs.push(newMessage({ ...f, from: f.from ?? this.id, term }));
+      if (term !== 0) assert(false, `term should not be set when sending ${t} (was ${term})`);
+      this.msgs.push(newMessage(f, f.from ?? this.id, t === 'MsgProp' || t === 'MsgReadIndex' ? 0 : this.term));
     }
   }
 

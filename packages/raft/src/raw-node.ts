@@ -60,6 +60,12 @@ export class RawNode {
     return this.raft.step(newMessage({ type: 'MsgProp', from: this.raft.id, entries: [{ term: 0, index: 0, type: 'Normal', data }] }));
   }
 
+  /** Proposes several entries at once: one MsgProp, so followers get them in as few MsgApp as sizes allow. */
+  proposeMany(data: readonly Uint8Array[]): StepResult {
+    const entries = data.map((d) => ({ term: 0, index: 0, type: 'Normal' as const, data: d }));
+    return this.raft.step(newMessage({ type: 'MsgProp', from: this.raft.id, entries }));
+  }
+
   /** Proposes one membership change. Apply it with applyConfChange() once its entry is committed. */
   proposeConfChange(cc: ConfChange): StepResult {
     const data = encodeConfChange(cc);
