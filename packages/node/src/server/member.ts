@@ -61,7 +61,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   serverMetrics.isLeader.set(1);
 
   const backend = Backend.open({ dataDir: config.dataDir });
-  const kv = new KvStore(backend);
+  const kv = new KvStore(backend, { registry });
   const applier = new Applier(backend, kv);
   const proposer = new Proposer({
     memberId,

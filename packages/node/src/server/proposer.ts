@@ -91,36 +91,56 @@ export class Proposer {
       this.flushScheduled = false;
       const batch = this.pending;
       this.pending = [];
-      this.inFlight = this.inFlight.then(() => this.applyAndSync(batch)).catch(this.options.onFatal);
+      if (this.closed && batch.length === 0) return;
+      this.applyBatch(batch);
     });
   }
 
-  /** Applies one batch in one transaction, waits until it is on disk, then answers its callers. */
-  private async applyAndSync(batch: readonly Waiter[]): Promise<void> {
+  /**
+   * Applies one batch in one transaction now, and answers its callers once it is on disk. The
+   * next batch does not wait for this one's sync: commits are ordered, so syncs complete in order
+   * and the answers go out in log order while the disk overlaps the next apply.
+   */
+  private applyBatch(batch: readonly Waiter[]): void {
     const { metrics, applier, store } = this.options;
     metrics.proposalsPending.dec(batch.length);
     metrics.proposalsCommitted.inc(batch.length);
     const startedAt = process.hrtime.bigint();
     let results: ApplyResult[];
+    let durable: Promise<void>;
     try {
       results = applier.applyBatch(batch.map((w) => w.entry));
-      await store.flushed();
+      durable = store.flushed();
     } catch (err) {
-      // A failing apply or sync is a broken invariant (disk gone, store corrupt): fail the callers
-      // and stop accepting writes; onFatal logs it and stops the member.
-      this.closed = true;
-      for (const w of batch) w.reject(new CorvidError('Stopped', { cause: err }));
-      for (const w of this.pending) w.reject(new CorvidError('Stopped', { cause: err }));
-      this.pending = [];
-      throw err;
+      this.failAll(batch, err);
+      return;
     }
-    metrics.commitSeconds.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
-    metrics.proposalsApplied.inc(batch.length);
-    batch.forEach((w, i) => {
-      const result = results[i];
-      if (result === undefined) w.reject(new CorvidError('Stopped', { detail: 'applier returned no result' }));
-      else w.resolve(result);
-    });
+    this.inFlight = this.inFlight
+      .then(() => durable)
+      .then(
+        () => {
+          metrics.commitSeconds.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
+          metrics.proposalsApplied.inc(batch.length);
+          batch.forEach((w, i) => {
+            const result = results[i];
+            if (result === undefined) w.reject(new CorvidError('Stopped', { detail: 'applier returned no result' }));
+            else w.resolve(result);
+          });
+        },
+        (err: unknown) => this.failAll(batch, err),
+      );
+  }
+
+  /**
+   * A failing apply or sync is a broken invariant (disk gone, store corrupt): fail the callers,
+   * stop accepting writes, and let onFatal log it and stop the member.
+   */
+  private failAll(batch: readonly Waiter[], err: unknown): void {
+    this.closed = true;
+    for (const w of batch) w.reject(new CorvidError('Stopped', { cause: err }));
+    for (const w of this.pending) w.reject(new CorvidError('Stopped', { cause: err }));
+    this.pending = [];
+    this.options.onFatal(err);
   }
 
   /** Refuses new proposals and waits for the batch in flight (and any already queued) to finish. */
