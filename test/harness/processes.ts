@@ -51,6 +51,8 @@ export interface MemberOptions {
    * kinds get the same command line and `member list` compares equal. Default: true.
    */
   readonly peerFlags?: boolean;
+  /** Appended as given (e.g. a bad flag, to test a failing start). */
+  readonly extraArgs?: readonly string[];
 }
 
 export interface Member {
@@ -156,6 +158,7 @@ function memberArgs(kind: MemberKind, o: MemberOptions & { name: string; dataDir
   if (o.maxTxnOps !== undefined) args.push('--max-txn-ops', String(o.maxTxnOps));
   if (o.maxRequestBytes !== undefined) args.push('--max-request-bytes', String(o.maxRequestBytes));
   if (o.quotaBackendBytes !== undefined) args.push('--quota-backend-bytes', String(o.quotaBackendBytes));
+  args.push(...(o.extraArgs ?? []));
   return args;
 }
 
