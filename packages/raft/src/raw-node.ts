@@ -138,7 +138,7 @@ export class RawNode {
       snapshot: r.log.unstable.snapshot,
       committedEntries: r.log.nextCommittedEnts(),
       messages: r.msgs,
-      mustSync: entries.length > 0 || (hardChanged && (hs.term !== this.prevHardState.term || hs.vote !== this.prevHardState.vote)),
+      mustSync: entries.length > 0 || r.log.unstable.snapshot !== null || (hardChanged && (hs.term !== this.prevHardState.term || hs.vote !== this.prevHardState.vote)),
     };
     r.msgs = [];
     r.readStates = [];

@@ -6,6 +6,7 @@ import type { RaftConfig } from '../config.js';
 import type { ConfState, Entry, Message, NodeId } from '../messages.js';
 import { decodeConfChange } from '../messages.js';
 import type { ReadState, StepResult } from '../raft.js';
+import type { Ready } from '../ready.js';
 import { RawNode } from '../raw-node.js';
 import { MemoryStorage } from '../storage.js';
 import { bootstrapStorage } from './bootstrap.js';
@@ -45,6 +46,8 @@ export class TestCluster {
   private readonly blocked = new Set<string>();
   /** Return true to drop a message in flight. */
   dropFilter: ((m: Message) => boolean) | null = null;
+  /** Observes every Ready before it is handled (golden scripts print it). */
+  onReady: ((id: NodeId, rd: Ready) => void) | null = null;
   private readonly prng: Prng;
 
   constructor(readonly opts: ClusterOptions) {
@@ -97,6 +100,7 @@ export class TestCluster {
     const n = this.node(id);
     if (n.stopped || !n.raw.hasReady()) return false;
     const rd = n.raw.ready();
+    this.onReady?.(id, rd);
     if (rd.snapshot !== null) n.storage.applySnapshot(rd.snapshot);
     n.storage.append(rd.entries);
     if (rd.hardState !== null) n.storage.setHardState(rd.hardState);
@@ -124,7 +128,7 @@ export class TestCluster {
     }
   }
 
-  private deliverable(m: Message): boolean {
+  canDeliver(m: Message): boolean {
     const to = this.nodes.get(m.to);
     if (to === undefined || to.stopped) return false;
     if (this.blocked.has(`${m.from}->${m.to}`)) return false;
@@ -137,7 +141,7 @@ export class TestCluster {
     this.inbox = [];
     const delivered: Message[] = [];
     for (const m of batch) {
-      if (!this.deliverable(m)) continue;
+      if (!this.canDeliver(m)) continue;
       delivered.push(m);
       this.node(m.to).raw.step(m);
       this.processReady(m.to);

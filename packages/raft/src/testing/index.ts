@@ -15,3 +15,5 @@ export { pickParams } from './sim-params.js';
 export type { SimOptions, SimResult } from './simulator.js';
 export { Simulator } from './simulator.js';
 export { explainFailure, reproduceCommands, runSeed, seedsFor } from './run-seeds.js';
+export type { ScriptBlock } from './script.js';
+export { ScriptRunner, formatScript, parseScript } from './script.js';
