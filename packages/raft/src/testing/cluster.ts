@@ -46,6 +46,8 @@ export class TestCluster {
   private readonly blocked = new Set<string>();
   /** Return true to drop a message in flight. */
   dropFilter: ((m: Message) => boolean) | null = null;
+  /** Rewrites a message in flight (return null to drop it); applied after dropFilter. */
+  rewrite: ((m: Message) => Message | null) | null = null;
   /** Observes every Ready before it is handled (golden scripts print it). */
   onReady: ((id: NodeId, rd: Ready) => void) | null = null;
   private readonly prng: Prng;
@@ -140,8 +142,10 @@ export class TestCluster {
     const batch = this.inbox;
     this.inbox = [];
     const delivered: Message[] = [];
-    for (const m of batch) {
-      if (!this.canDeliver(m)) continue;
+    for (const original of batch) {
+      if (!this.canDeliver(original)) continue;
+      const m = this.rewrite === null ? original : this.rewrite(original);
+      if (m === null) continue;
       delivered.push(m);
       this.node(m.to).raw.step(m);
       this.processReady(m.to);
@@ -199,6 +203,7 @@ export class TestCluster {
   heal(): void {
     this.blocked.clear();
     this.dropFilter = null;
+    this.rewrite = null;
   }
 
   /** The leader with the highest term among running nodes, or null. */
