@@ -11,7 +11,7 @@ export type {
   SnapshotMetadata, MessageFields,
 } from './messages.js';
 export {
-  EMPTY_BYTES, EMPTY_CONF_STATE, EMPTY_HARD_STATE, EMPTY_SNAPSHOT, NONE, decodeConfChange, encodeConfChange,
+  CONF_CHANGE_TYPE_NUMBERS, ENTRY_TYPE_NUMBERS, MESSAGE_TYPE_NUMBERS, EMPTY_BYTES, EMPTY_CONF_STATE, EMPTY_HARD_STATE, EMPTY_SNAPSHOT, NONE, decodeConfChange, encodeConfChange,
   isEmptySnapshot, isLocalMessage, isResponseMessage, newMessage,
 } from './messages.js';
 export type { LogStorage, StorageError, StorageResult } from './storage.js';

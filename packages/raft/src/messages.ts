@@ -133,13 +133,29 @@ export function limitSize<T extends Entry>(entries: readonly T[], maxSizeBytes: 
   return limit === entries.length ? entries : entries.slice(0, limit);
 }
 
-const CC_TYPES: readonly ConfChangeType[] = ['AddNode', 'RemoveNode', 'AddLearnerNode'];
+/** etcd raftpb.MessageType enum values, for a protobuf codec. */
+export const MESSAGE_TYPE_NUMBERS: Readonly<Record<MessageType, number>> = {
+  MsgHup: 0, MsgBeat: 1, MsgProp: 2, MsgApp: 3, MsgAppResp: 4, MsgVote: 5, MsgVoteResp: 6, MsgSnap: 7,
+  MsgHeartbeat: 8, MsgHeartbeatResp: 9, MsgUnreachable: 10, MsgSnapStatus: 11, MsgCheckQuorum: 12,
+  MsgTransferLeader: 13, MsgTimeoutNow: 14, MsgReadIndex: 15, MsgReadIndexResp: 16, MsgPreVote: 17, MsgPreVoteResp: 18,
+};
 
-/** Encodes a ConfChange as entry data: 1 byte type, 8 bytes big-endian node id, then the context. */
+/** etcd raftpb.EntryType and ConfChangeType enum values (UpdateNode = 2 is not used). */
+export const ENTRY_TYPE_NUMBERS: Readonly<Record<EntryType, number>> = { Normal: 0, ConfChange: 1 };
+export const CONF_CHANGE_TYPE_NUMBERS: Readonly<Record<ConfChangeType, number>> = { AddNode: 0, RemoveNode: 1, AddLearnerNode: 3 };
+
+const CC_BY_NUMBER: ReadonlyMap<number, ConfChangeType> = new Map(
+  (Object.entries(CONF_CHANGE_TYPE_NUMBERS) as [ConfChangeType, number][]).map(([k, v]) => [v, k]),
+);
+
+/**
+ * Encodes a ConfChange as entry data: 1 byte type (etcd's ConfChangeType number), 8 bytes big-endian node id,
+ * then the context. (A gRPC transport carries entries as opaque bytes, so this stays internal to the members.)
+ */
 export function encodeConfChange(cc: ConfChange): Uint8Array {
   const out = new Uint8Array(9 + cc.context.byteLength);
   const view = new DataView(out.buffer);
-  out[0] = CC_TYPES.indexOf(cc.type);
+  out[0] = CONF_CHANGE_TYPE_NUMBERS[cc.type];
   view.setBigUint64(1, cc.nodeId);
   out.set(cc.context, 9);
   return out;
@@ -147,7 +163,7 @@ export function encodeConfChange(cc: ConfChange): Uint8Array {
 
 export function decodeConfChange(data: Uint8Array): ConfChange {
   assert(data.byteLength >= 9, 'conf change entry too short');
-  const type = CC_TYPES[data[0]!];
+  const type = CC_BY_NUMBER.get(data[0]!);
   assert(type !== undefined, 'unknown conf change type');
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   return { type, nodeId: view.getBigUint64(1), context: data.slice(9) };
