@@ -137,6 +137,10 @@ export class SafetyChecker {
     if (index < requiredIndex) fail(`stale ReadIndex on node ${id}: read at ${index}, but ${requiredIndex} was committed before the request`);
   }
 
+  termsWithLeader(): number {
+    return this.leaderOfTerm.size;
+  }
+
   committedTermAt(index: number): number | undefined {
     return this.committedTerm.get(index);
   }

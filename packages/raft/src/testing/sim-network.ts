@@ -1,5 +1,6 @@
 /**
- * The simulated network: every message gets a delay in steps; it may be lost, duplicated or reordered, and
+ * The simulated network: every message gets a delay in steps; it may be lost, duplicated or (if the seed says
+ * so) reordered, and
  * links can be cut one way or both. Each path holds a bounded number of messages in flight (extra ones drop).
  */
 import type { Message, NodeId } from '../messages.js';
@@ -14,6 +15,8 @@ export interface NetworkFaults {
   maxDelaySteps: number;
   /** Maximum messages in flight on one directed path. */
   pathCapacityMsgs: number;
+  /** Whether messages on one path may overtake each other (false: FIFO per path, like a TCP stream). */
+  reorder: boolean;
 }
 
 interface InFlight {
@@ -26,6 +29,7 @@ export class SimNetwork {
   private inFlight: InFlight[] = [];
   private readonly perPath = new Map<string, number>();
   private readonly blocked = new Set<string>();
+  private readonly lastAtStep = new Map<string, number>();
   stats = { sent: 0, lost: 0, duplicated: 0, delivered: 0, blocked: 0, overflow: 0 };
 
   constructor(private readonly prng: Prng, public faults: NetworkFaults) {}
@@ -51,7 +55,12 @@ export class SimNetwork {
         return i > 0;
       }
       this.perPath.set(path, n + 1);
-      this.inFlight.push({ atStep: nowStep + 1 + this.prng.below(this.faults.maxDelaySteps), message: m, path });
+      let atStep = nowStep + 1 + this.prng.below(this.faults.maxDelaySteps);
+      if (!this.faults.reorder) {
+        atStep = Math.max(atStep, this.lastAtStep.get(path) ?? 0);
+        this.lastAtStep.set(path, atStep);
+      }
+      this.inFlight.push({ atStep, message: m, path });
     }
     return true;
   }
@@ -68,7 +77,7 @@ export class SimNetwork {
     }
     this.inFlight = keep;
     this.stats.delivered += out.length;
-    return this.prng.shuffle(out);
+    return this.faults.reorder ? this.prng.shuffle(out) : out;
   }
 
   cut(from: NodeId, to: NodeId): void {

@@ -25,7 +25,7 @@ export interface SimParams {
 
 export function pickParams(p: Prng): SimParams {
   const electionTicks = 10;
-  return {
+  const params = {
     nodeCount: p.between(3, 7),
     maxNodes: 7,
     raft: {
@@ -38,6 +38,7 @@ export function pickParams(p: Prng): SimParams {
       maxUncommittedEntriesSizeBytes: p.pick([0, 512, 8192]),
     },
     network: {
+      reorder: true,
       lossRate: p.pick([0, 0.01, 0.05, 0.15]),
       duplicateRate: p.pick([0, 0.02, 0.1]),
       maxDelaySteps: p.between(1, 12),
@@ -57,4 +58,9 @@ export function pickParams(p: Prng): SimParams {
     proposeRatePerTick: p.pick([0.2, 0.5, 1]),
     readRatePerTick: p.pick([0, 0.05, 0.2]),
   };
+  // Drawn last so that adding it did not change the earlier draws of existing seeds.
+  const reorder = p.chance(0.7);
+  // One seed in ten runs a long safety phase: more leader changes, compactions and membership churn.
+  const safetyTicks = p.chance(0.1) ? p.between(1500, 3000) : params.safetyTicks;
+  return { ...params, safetyTicks, network: { ...params.network, reorder } };
 }

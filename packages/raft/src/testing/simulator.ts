@@ -5,7 +5,7 @@
  * Phase 1 (safety): ticks on a virtual clock under message loss, duplication, reordering and delay,
  * (a)symmetric partitions with stability windows, crashes with torn unsynced writes and restarts, log
  * compaction, leadership transfers, ReadIndex requests and membership changes. Checkers run after every step.
- * Phase 2 (liveness): the network heals and every member restarts; a leader must be elected and a proposal
+ * Phase 2 (liveness): the network heals (no loss, FIFO paths) and every member restarts; a leader must be elected and a proposal
  * must commit within a tick budget.
  */
 import { describeMessage } from '../describe.js';
@@ -54,7 +54,7 @@ export class Simulator {
   private reads = 0;
   private readonly stats: Record<string, number> = {
     proposals: 0, proposalsDropped: 0, crashes: 0, restarts: 0, partitions: 0, transfers: 0, confChanges: 0,
-    compactions: 0, reads: 0, leaderChanges: 0,
+    compactions: 0, reads: 0,
   };
 
   constructor(private readonly opts: SimOptions) {
@@ -106,7 +106,7 @@ export class Simulator {
     }
     return {
       seed: this.opts.seed, ok: error === null, error, params: this.params, ticks: this.tickNo,
-      trace: this.traceLines, stats: { ...this.stats, ...this.net.stats },
+      trace: this.traceLines, stats: { ...this.stats, ...this.net.stats, termsWithLeader: this.checker.termsWithLeader() },
     };
   }
 
@@ -126,7 +126,8 @@ export class Simulator {
   private runLivenessPhase(): void {
     this.trace('liveness phase: heal the network, restart every member, stop removed members');
     this.net.heal();
-    this.net.faults = { ...this.net.faults, lossRate: 0, duplicateRate: 0 };
+    // A healed network: no loss or duplication, and FIFO per path as the gRPC streams of a real member are.
+    this.net.faults = { ...this.net.faults, lossRate: 0, duplicateRate: 0, reorder: false };
     for (const n of this.nodes.values()) if (n.status === 'down') this.restart(n);
     const config = this.latestConfig();
     for (const n of this.nodes.values()) {
