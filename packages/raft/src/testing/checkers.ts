@@ -116,6 +116,10 @@ export class SafetyChecker {
     if (m.type === 'MsgVoteResp' && !m.reject && durable.term <= m.term && (durable.vote !== m.to || durable.term !== m.term)) {
       fail(`vote granted before it was durable: ${tag}, durable vote ${durable.vote}@${durable.term}`);
     }
+    const last = m.entries[m.entries.length - 1];
+    if (m.type === 'MsgApp' && last !== undefined && last.index > durableLastIndex) {
+      fail(`entries sent before they were durable on the leader: ${tag} up to ${last.index}, durable last ${durableLastIndex}`);
+    }
     if (m.type === 'MsgAppResp' && !m.reject && m.index > durableLastIndex) {
       fail(`append acknowledged before it was durable: ${tag} index ${m.index}, durable last ${durableLastIndex}`);
     }
