@@ -135,7 +135,13 @@ export class Simulator {
     }
     const marker = `live-${this.opts.seed}`;
     const data = Uint8Array.from(marker, (c) => c.charCodeAt(0));
-    for (let t = 0; t < this.params.livenessBudgetTicks; t++) {
+    // Bounded, but by the backlog too: with one small entry per MsgApp and a tiny in-flight window, draining a
+    // long uncommitted tail takes a while (seed 402417 of a long run had ~500 entries to replicate).
+    let lastIndex = 0;
+    for (const n of this.nodes.values()) lastIndex = Math.max(lastIndex, n.storage.liveLastIndex());
+    const backlogEntries = Math.max(0, lastIndex - this.checker.maxCommitted);
+    const budgetTicks = this.params.livenessBudgetTicks + 2 * backlogEntries;
+    for (let t = 0; t < budgetTicks; t++) {
       const leader = this.leader();
       if (leader !== null && t % (this.params.raft.electionTicks * 2) === 0) leader.raw!.propose(data);
       // The application keeps snapshotting: a joiner needs a snapshot taken after it was added.
@@ -144,7 +150,7 @@ export class Simulator {
       for (const n of this.nodes.values()) if (n.appliedData.has(marker)) return;
     }
     const l = this.leader();
-    throw new Error(`liveness: no commit within ${this.params.livenessBudgetTicks} ticks after healing ` +
+    throw new Error(`liveness: no commit within ${budgetTicks} ticks after healing (backlog ${backlogEntries} entries) ` +
       `(leader ${l === null ? 'none' : `${l.id} term ${l.raw!.term}`}, config [${[...config].join(' ')}])`);
   }
 
