@@ -61,6 +61,21 @@ describe('RawNode', () => {
     expect(rn.step(newMessage({ type: 'MsgAppResp', from: 7n, to: 1n, term: 1 }))).toEqual({ ok: false, reason: 'unknown-peer' });
   });
 
+  test('committed entries are handed out in size-capped batches, in order', () => {
+    const storage = bootstrapStorage({ voters: [1n], learners: [] }, new Uint8Array(0));
+    storage.append([2, 3, 4, 5].map((index) => ({ term: 1, index, type: 'Normal' as const, data: new Uint8Array(20) })));
+    storage.setHardState({ term: 1, vote: 0n, commit: 5 });
+    const prng = new Prng(1);
+    const rn = new RawNode({ id: 1n, storage, electionTicks: 10, heartbeatTicks: 1, random: (n) => prng.below(n), maxCommittedSizePerReadyBytes: 80 });
+    const batches: number[][] = [];
+    while (rn.hasReady()) {
+      const rd = rn.ready();
+      batches.push(rd.committedEntries.map((e) => e.index));
+      rn.advance(rd);
+    }
+    expect(batches).toEqual([[2, 3], [4, 5]]);
+  });
+
   test('restarting with `applied` does not hand out entries again', () => {
     const storage = bootstrapStorage({ voters: [1n], learners: [] }, new Uint8Array(0));
     storage.append([{ term: 1, index: 2, type: 'Normal', data: new Uint8Array([1]) }, { term: 1, index: 3, type: 'Normal', data: new Uint8Array([2]) }]);
