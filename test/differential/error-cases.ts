@@ -5,7 +5,7 @@
  * keys a, b, c at revisions 2, 3, 4, then a compaction at revision 3.
  */
 import { etcdserverpb } from '@corvid/proto';
-import type { ErrorCode } from '../../packages/node/src/errors/index.js';
+import type { ErrorCode } from '@corvid/node';
 import { bytes, type KvApi } from '../harness/grpc.js';
 
 export const MAX_TXN_OPS = 4;

@@ -4,7 +4,7 @@
  * Method: start etcd, then Corvid (one at a time), both with --max-txn-ops 4 --max-request-bytes 1024; send each
  * raw request of ERROR_CASES (error-cases.ts) with a grpc-js KV client, record {code, details} or 'ok', compare.
  */
-import { CATALOGUE } from '../../packages/node/src/api/errors.js';
+import { CATALOGUE } from '@corvid/node';
 import { bytes, errorOf, kvClient, outcome } from '../harness/grpc.js';
 import { ProcessGroup, SUBJECT } from '../harness/processes.js';
 import { waitFor } from '../harness/wait.js';

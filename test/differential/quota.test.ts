@@ -7,7 +7,7 @@
  * then send a fixed list of probes and compare their outcomes, and the alarm list's alarm types.
  */
 import { etcdserverpb } from '@corvid/proto';
-import { CATALOGUE } from '../../packages/node/src/api/errors.js';
+import { CATALOGUE } from '@corvid/node';
 import { bytes, errorOf, kvClient, maintenanceClient, outcome, type KvApi } from '../harness/grpc.js';
 import { ProcessGroup, SUBJECT } from '../harness/processes.js';
 
