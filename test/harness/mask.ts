@@ -10,7 +10,8 @@ import type { EtcdctlResult } from './etcdctl.js';
 export type MaskName = 'ids' | 'status';
 
 const ID_MASKS: ReadonlyArray<readonly [RegExp, string]> = [
-  [/"(cluster_id|member_id|ID)":\d+/g, '"$1":"<id>"'],
+  // Numbers in etcdctl's JSON, strings in the JSON gateway's.
+  [/"(cluster_id|member_id|ID)":"?\d+"?/g, '"$1":"<id>"'],
   [/"(ClusterID|MemberID)" : \d+/g, '"$1" : <id>'],
   [/127\.0\.0\.1:\d+/g, '127.0.0.1:<port>'],
   // etcdctl's own zap log lines on stderr (retry warnings): timestamp and per-process client id.
@@ -21,7 +22,7 @@ const ID_MASKS: ReadonlyArray<readonly [RegExp, string]> = [
 ];
 
 const STATUS_MASKS: ReadonlyArray<readonly [RegExp, string]> = [
-  [/"(leader|dbSize|dbSizeInUse|raftIndex|raftAppliedIndex|hash)":\d+/g, '"$1":"<n>"'],
+  [/"(leader|dbSize|dbSizeInUse|raftIndex|raftAppliedIndex|hash)":"?\d+"?/g, '"$1":"<n>"'],
   [/"(Leader|DBSize|DBSizeInUse|RaftIndex|RaftAppliedIndex)" : \d+/g, '"$1" : <n>'],
   [/"(version|Version)"( ?: ?)"3\.4\.\d+"/g, '"$1"$2"3.4.x"'],
 ];

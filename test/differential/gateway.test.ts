@@ -1,0 +1,84 @@
+/**
+ * Goal: the JSON gateway on the client URL (/v3/..., DESIGN §1 "HTTP") answers as etcd 3.4's grpc-gateway: the same
+ * status codes and the same JSON (int64 as strings, bytes as base64, errors as {error, message, code}).
+ * Method: send REQUESTS in order with fetch to a fresh etcd, then a fresh subject (one at a time); compare status and
+ * body, with ids masked (and the storage/raft fields of maintenance/status, as in the etcdctl differential).
+ */
+import { maskText, type MaskName } from '../harness/mask.js';
+import { ProcessGroup, SUBJECT } from '../harness/processes.js';
+
+interface GatewayRequest {
+  readonly method?: 'GET' | 'POST';
+  readonly path: string;
+  readonly body?: string;
+  readonly masks?: readonly MaskName[];
+}
+
+const b64 = (text: string): string => Buffer.from(text).toString('base64');
+
+const REQUESTS: readonly GatewayRequest[] = [
+  { path: '/v3/kv/put', body: JSON.stringify({ key: b64('foo'), value: b64('bar') }) },
+  { path: '/v3/kv/put', body: JSON.stringify({ key: b64('foo/a'), value: b64('1'), prev_kv: true }) },
+  { path: '/v3/kv/put', body: JSON.stringify({ key: b64('foo/a'), value: b64('2'), prev_kv: true }) },
+  { path: '/v3/kv/range', body: JSON.stringify({ key: b64('foo') }) },
+  { path: '/v3/kv/range', body: JSON.stringify({ key: b64('foo/'), range_end: b64('foo0'), keys_only: true }) },
+  { path: '/v3/kv/range', body: JSON.stringify({ key: b64('foo'), range_end: b64('foo0'), limit: 1, sort_order: 'DESCEND', sort_target: 'MOD' }) },
+  { path: '/v3/kv/range', body: JSON.stringify({ key: b64('foo'), revision: 100 }) },
+  { path: '/v3beta/kv/range', body: JSON.stringify({ key: b64('foo'), count_only: true }) },
+  {
+    path: '/v3/kv/txn',
+    body: JSON.stringify({
+      compare: [{ key: b64('foo'), target: 'VALUE', result: 'EQUAL', value: b64('bar') }],
+      success: [{ request_put: { key: b64('foo'), value: b64('baz') } }, { request_range: { key: b64('foo') } }],
+      failure: [{ request_range: { key: b64('foo/a') } }],
+    }),
+  },
+  { path: '/v3/kv/deleterange', body: JSON.stringify({ key: b64('foo/a'), prev_kv: true }) },
+  { path: '/v3/kv/compaction', body: JSON.stringify({ revision: '3' }) },
+  { path: '/v3/kv/compaction', body: JSON.stringify({ revision: '3' }) },
+  { path: '/v3/kv/put', body: JSON.stringify({ key: '' }) },
+  { path: '/v3/kv/put', body: 'garbage' },
+  { method: 'GET', path: '/v3/kv/range' },
+  { path: '/v3/maintenance/status', body: '{}', masks: ['status'] },
+  { path: '/v3/cluster/member/list', body: '{}' },
+];
+
+type Side = 'oracle' | 'subject';
+const group = new ProcessGroup();
+const answers = new Map<Side, string[]>();
+const failures = new Map<Side, Error>();
+
+async function run(side: Side): Promise<void> {
+  try {
+    const member = await group.start(side === 'oracle' ? 'etcd' : SUBJECT);
+    try {
+      const list: string[] = [];
+      for (const req of REQUESTS) {
+        const init: RequestInit = { method: req.method ?? 'POST' };
+        if (req.body !== undefined) init.body = req.body;
+        const res = await fetch(`${member.clientUrl}${req.path}`, init);
+        list.push(`${res.status}\n${maskText(await res.text(), req.masks ?? [])}`);
+      }
+      answers.set(side, list);
+    } finally {
+      await member.stop();
+    }
+  } catch (err) {
+    failures.set(side, err as Error);
+  }
+}
+
+beforeAll(async () => {
+  await run('oracle');
+  await run('subject');
+}, 60_000);
+
+afterAll(async () => group.cleanup());
+
+describe(`JSON gateway: etcd 3.4 vs ${SUBJECT}`, () => {
+  test.each(REQUESTS.map((r, i) => [i, r.method ?? 'POST', r.path, (r.body ?? '').slice(0, 60)] as const))('%i: %s %s %s', (i) => {
+    const etcd = answers.get('oracle')?.[i];
+    if (etcd === undefined) throw new Error(`etcd did not answer: ${failures.get('oracle')?.message ?? ''}`);
+    expect(answers.get('subject')?.[i] ?? `no answer: ${failures.get('subject')?.message ?? ''}`).toEqual(etcd);
+  });
+});
