@@ -15,7 +15,7 @@ export {
   isEmptySnapshot, isLocalMessage, isResponseMessage, newMessage,
 } from './messages.js';
 export type { LogStorage, StorageError, StorageResult } from './storage.js';
-export { MemoryStorage } from './storage.js';
+export { BOOTSTRAP_INDEX, BOOTSTRAP_TERM, MemoryStorage, bootstrapState } from './storage.js';
 export type { DropReason, RaftRole, ReadState, SoftState, StepResult } from './raft.js';
 export type { Ready } from './ready.js';
 export { isReadyEmpty } from './ready.js';

@@ -28,6 +28,22 @@ const ok = <T>(value: T): StorageResult<T> => ({ ok: true, value });
 const COMPACTED: StorageResult<never> = { ok: false, reason: 'compacted' };
 const UNAVAILABLE: StorageResult<never> = { ok: false, reason: 'unavailable' };
 
+/** Index and term of the snapshot every founding member of a new cluster starts from. */
+export const BOOTSTRAP_INDEX = 1;
+export const BOOTSTRAP_TERM = 1;
+
+/**
+ * The state a founding member persists before its first start: a snapshot at (1, 1) holding the initial
+ * membership and the application's empty state, and a hard state committing it. Joiners start empty and
+ * receive a snapshot from the leader.
+ */
+export function bootstrapState(confState: ConfState, data: Uint8Array): { snapshot: Snapshot; hardState: HardState } {
+  return {
+    snapshot: { data, metadata: { index: BOOTSTRAP_INDEX, term: BOOTSTRAP_TERM, confState } },
+    hardState: { term: BOOTSTRAP_TERM, vote: 0n, commit: BOOTSTRAP_INDEX },
+  };
+}
+
 function dummy(index: number, term: number): Entry {
   return { index, term, type: 'Normal', data: EMPTY_BYTES };
 }
