@@ -27,10 +27,15 @@ export interface RaftConfig {
   readonly maxUncommittedEntriesSizeBytes?: number;
   /** Maximum size of the committed entries in one Ready. */
   readonly maxCommittedSizePerReadyBytes?: number;
+  /** Maximum ReadIndex requests a leader holds unanswered; more are dropped ('read-index-limit'). */
+  readonly maxPendingReadIndexRequests?: number;
   /** The only source of randomness: an integer uniformly in [0, below). */
   readonly random: (below: number) => number;
   readonly logger?: Logger;
 }
+
+/** Every queue is bounded: ReadIndex requests waiting for their heartbeat round on a leader. */
+export const DEFAULT_MAX_PENDING_READ_INDEX_REQUESTS = 4096;
 
 export interface ResolvedConfig {
   readonly id: NodeId;
@@ -44,6 +49,7 @@ export interface ResolvedConfig {
   readonly maxInflightMsgs: number;
   readonly maxUncommittedEntriesSizeBytes: number;
   readonly maxCommittedSizePerReadyBytes: number;
+  readonly maxPendingReadIndexRequests: number;
   readonly random: (below: number) => number;
   readonly logger: Logger;
 }
@@ -65,6 +71,7 @@ export function resolveConfig(c: RaftConfig): ResolvedConfig {
     maxInflightMsgs: c.maxInflightMsgs ?? 256,
     maxUncommittedEntriesSizeBytes: maxUncommitted === 0 ? Number.MAX_SAFE_INTEGER : maxUncommitted,
     maxCommittedSizePerReadyBytes: c.maxCommittedSizePerReadyBytes ?? Number.MAX_SAFE_INTEGER,
+    maxPendingReadIndexRequests: c.maxPendingReadIndexRequests ?? DEFAULT_MAX_PENDING_READ_INDEX_REQUESTS,
     random: c.random,
     logger: c.logger ?? SILENT_LOGGER,
   };

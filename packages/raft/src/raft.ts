@@ -23,7 +23,7 @@ export type RaftRole = 'Follower' | 'PreCandidate' | 'Candidate' | 'Leader';
 /** Why a proposal or request was not accepted. These are outcomes, not errors. */
 export type DropReason =
   | 'no-leader' | 'uncommitted-limit' | 'transferring' | 'conf-change-pending' | 'invalid-conf-change'
-  | 'removed' | 'unknown-peer' | 'local-message' | 'empty-proposal';
+  | 'removed' | 'unknown-peer' | 'local-message' | 'empty-proposal' | 'read-index-limit';
 export type StepResult = { readonly ok: true } | { readonly ok: false; readonly reason: DropReason };
 export const STEP_OK: StepResult = { ok: true };
 export const drop = (reason: DropReason): StepResult => ({ ok: false, reason });

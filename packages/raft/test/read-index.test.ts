@@ -74,4 +74,19 @@ describe('ReadIndex', () => {
     c.stabilize();
     expect(c.node(1n).readStates.map((r) => text(r.requestCtx))).toEqual(['solo']);
   });
+
+  test('a leader holds a bounded number of unanswered requests and drops the rest', () => {
+    const c = new TestCluster({ voters: [1n, 2n, 3n], maxPendingReadIndexRequests: 2 });
+    c.campaign(1n);
+    c.propose(1n, 'w');
+    c.dropFilter = (m) => m.type === 'MsgHeartbeatResp';
+    expect(c.raw(1n).readIndex(ctx('a'))).toEqual({ ok: true });
+    expect(c.raw(1n).readIndex(ctx('b'))).toEqual({ ok: true });
+    expect(c.raw(1n).readIndex(ctx('c'))).toEqual({ ok: false, reason: 'read-index-limit' });
+    c.heal();
+    c.stabilize();
+    expect(c.node(1n).readStates.map((r) => text(r.requestCtx))).toEqual(['a', 'b']);
+    // Once answered, the room is free again.
+    expect(c.raw(1n).readIndex(ctx('d'))).toEqual({ ok: true });
+  });
 });

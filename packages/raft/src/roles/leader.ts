@@ -82,8 +82,7 @@ export function stepLeader(r: Raft, m: Message): StepResult {
     case 'MsgProp':
       return propose(r, m);
     case 'MsgReadIndex':
-      readIndex(r, m);
-      return STEP_OK;
+      return readIndex(r, m);
     default:
       break;
   }
@@ -132,17 +131,19 @@ function propose(r: Raft, m: Message): StepResult {
   return STEP_OK;
 }
 
-function readIndex(r: Raft, m: Message): void {
+function readIndex(r: Raft, m: Message): StepResult {
   if (r.trk.isSingleton()) {
     respondToReadIndex(r, m, r.log.committed);
-    return;
+    return STEP_OK;
   }
+  if (r.readOnly.pendingCount() + r.pendingReadIndexMessages.length >= r.cfg.maxPendingReadIndexRequests) return drop('read-index-limit');
   // Until an entry of this term commits, our commit index may be behind the previous leader's (thesis §6.4).
   if (r.log.term(r.log.committed) !== r.term) {
     r.pendingReadIndexMessages.push(m);
-    return;
+    return STEP_OK;
   }
   sendReadIndexRequest(r, m);
+  return STEP_OK;
 }
 
 function sendReadIndexRequest(r: Raft, m: Message): void {

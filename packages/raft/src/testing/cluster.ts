@@ -22,6 +22,7 @@ export interface ClusterOptions {
   readonly maxSizePerMsgBytes?: number;
   readonly maxInflightMsgs?: number;
   readonly maxUncommittedEntriesSizeBytes?: number;
+  readonly maxPendingReadIndexRequests?: number;
   readonly seed?: number;
 }
 
@@ -66,6 +67,7 @@ export class TestCluster {
       preVote: o.preVote ?? false, checkQuorum: o.checkQuorum ?? false,
       maxSizePerMsgBytes: o.maxSizePerMsgBytes ?? 1024 * 1024, maxInflightMsgs: o.maxInflightMsgs ?? 256,
       maxUncommittedEntriesSizeBytes: o.maxUncommittedEntriesSizeBytes ?? 0, random: (n) => rnd.below(n),
+      ...(o.maxPendingReadIndexRequests === undefined ? {} : { maxPendingReadIndexRequests: o.maxPendingReadIndexRequests }),
     };
   }
 
