@@ -1,0 +1,73 @@
+/**
+ * Goal: the gRPC surface around the etcd services matches etcd 3.4's: the standard health service that load
+ * balancers and grpc-go clients probe (grpc.health.v1.Health/Check → SERVING), and the status code and text for
+ * unknown services, unknown methods and undecodable requests.
+ * Method: raw unary calls with hand-encoded bytes (grpc-js generic client) to etcd, then the subject (one at a
+ * time); compare the response bytes (hex) or {code, details}.
+ */
+import { Client, credentials } from '@grpc/grpc-js';
+import { ProcessGroup, SUBJECT } from '../harness/processes.js';
+
+interface RawCall {
+  readonly name: string;
+  readonly path: string;
+  readonly request: Buffer;
+}
+
+/** HealthCheckRequest{service} is field 1 (string); the empty message asks about the whole server. */
+const healthRequest = (service: string): Buffer => (service === '' ? Buffer.alloc(0) : Buffer.concat([Buffer.from([0x0a, service.length]), Buffer.from(service)]));
+
+const CALLS: readonly RawCall[] = [
+  { name: 'health check of the server (SERVING = 08 01)', path: '/grpc.health.v1.Health/Check', request: healthRequest('') },
+  { name: 'health check of a named service', path: '/grpc.health.v1.Health/Check', request: healthRequest('etcdserverpb.KV') },
+  { name: 'unknown method of a known service', path: '/etcdserverpb.KV/Nope', request: Buffer.alloc(0) },
+  { name: 'unknown service', path: '/nope.Nope/Nope', request: Buffer.alloc(0) },
+  { name: 'undecodable request', path: '/etcdserverpb.KV/Range', request: Buffer.from([0xff, 0xff, 0xff]) },
+];
+
+const CALL_DEADLINE_MS = 5_000;
+type Side = 'oracle' | 'subject';
+const group = new ProcessGroup();
+const answers = new Map<Side, string[]>();
+const failures = new Map<Side, Error>();
+
+async function rawCall(client: Client, call: RawCall): Promise<string> {
+  return new Promise((resolve) => {
+    const identity = (b: Buffer): Buffer => b;
+    client.makeUnaryRequest(call.path, identity, identity, call.request, { deadline: new Date(Date.now() + CALL_DEADLINE_MS) }, (err, res) => {
+      resolve(err ? JSON.stringify({ code: err.code, details: err.details }) : `ok ${res?.toString('hex') ?? ''}`);
+    });
+  });
+}
+
+async function run(side: Side): Promise<void> {
+  try {
+    const member = await group.start(side === 'oracle' ? 'etcd' : SUBJECT);
+    const client = new Client(member.endpoint, credentials.createInsecure());
+    try {
+      const list: string[] = [];
+      for (const call of CALLS) list.push(await rawCall(client, call));
+      answers.set(side, list);
+    } finally {
+      client.close();
+      await member.stop();
+    }
+  } catch (err) {
+    failures.set(side, err as Error);
+  }
+}
+
+beforeAll(async () => {
+  await run('oracle');
+  await run('subject');
+}, 60_000);
+
+afterAll(async () => group.cleanup());
+
+describe(`gRPC surface: etcd 3.4 vs ${SUBJECT}`, () => {
+  test.each(CALLS.map((c, i) => [c.name, i] as const))('%s', (_name, i) => {
+    const etcd = answers.get('oracle')?.[i];
+    if (etcd === undefined) throw new Error(`etcd did not answer: ${failures.get('oracle')?.message ?? ''}`);
+    expect(answers.get('subject')?.[i] ?? `no answer: ${failures.get('subject')?.message ?? ''}`).toEqual(etcd);
+  });
+});
