@@ -115,51 +115,89 @@ export class Compactor {
     for (const w of ready) w.resolve();
   }
 
-  /** Compacts the keys of up to chunkEntries `revs` entries from `cursor`; null when none are left. */
+  /**
+   * One chunk: walks `revs` from `cursor` and compacts each key it meets, until chunkEntries units
+   * of work (entries examined + versions deleted) are spent. Returns where the next chunk starts
+   * (a key left unfinished is met again there), or null when nothing is left up to `target`.
+   */
   private chunk(cursor: Buffer, target: number): Buffer | null {
     const t0 = performance.now();
-    const keys = new Map<string, Buffer>();
-    const seen: { last: Buffer | null; n: number } = { last: null, n: 0 };
+    const met: Array<{ revKey: Buffer; key: Buffer }> = [];
     scanDb(this.backend.revs, cursor, encodeRevKey(target + 1, 0), (revKey, revValue) => {
-      const key = revValue.subarray(1);
-      keys.set(key.toString('latin1'), key);
-      seen.last = revKey;
-      seen.n += 1;
-      return seen.n < this.chunkEntries;
+      met.push({ revKey, key: revValue.subarray(1) });
+      return met.length < this.chunkEntries;
     });
-    const last = seen.last;
-    if (last === null) return null;
+    const last = met[met.length - 1];
+    if (last === undefined) return null;
+    let next = nextRevKey(last.revKey);
     const deleted = this.backend.writeSync((txn) => {
+      const done = new Set<string>();
+      let budget = this.chunkEntries;
       let total = 0;
-      for (const key of keys.values()) total += compactKey(txn, this.backend, key, target);
+      for (const { revKey, key } of met) {
+        const id = key.toString('latin1');
+        if (done.has(id)) continue;
+        const { deleted: n, finished } = compactKey(txn, this.backend, key, target, Math.max(1, budget));
+        total += n;
+        budget -= n + 1;
+        if (!finished) {
+          next = revKey; // meet this key again
+          break;
+        }
+        done.add(id);
+        if (budget <= 0) {
+          next = nextRevKey(revKey);
+          break;
+        }
+      }
       return total;
     });
     this.metrics.compactionKeysTotal.inc(deleted);
     this.metrics.compactionPauseMs.observe(performance.now() - t0);
-    const { main, sub } = decodeRevKey(last);
-    return sub === 0xffffffff ? encodeRevKey(main + 1, 0) : encodeRevKey(main, sub + 1);
+    return next;
   }
+}
+
+function nextRevKey(revKey: Buffer): Buffer {
+  const { main, sub } = decodeRevKey(revKey);
+  return sub === 0xffffffff ? encodeRevKey(main + 1, 0) : encodeRevKey(main, sub + 1);
 }
 
 /**
  * Deletes the versions of `key` that no read at or above `target` can see: all but its newest
- * version <= target, and that one too if it is a tombstone. Returns how many were deleted.
+ * version <= target, and that one too if it is a tombstone; at most `maxDeletes` of them.
+ * `finished` is false when some are left for another call (the call is idempotent).
  */
-export function compactKey(_txn: WriteTxn, backend: Backend, key: Buffer, target: number): number {
+export function compactKey(
+  _txn: WriteTxn,
+  backend: Backend,
+  key: Buffer,
+  target: number,
+  maxDeletes: number,
+): { deleted: number; finished: boolean } {
   const doomed: Buffer[] = [];
   let first = true;
+  let finished = true;
+  let tombstone: Buffer | null = null;
   scanDb(backend.history, encodeHistoryKey(key, target, 0xffffffff), historyKeyAfter(key), (hkey, value) => {
     if (first) {
       first = false;
-      if (!isTombstoneRecord(value)) return true;
+      // A newest tombstone goes last: while older versions remain it must hide them.
+      if (isTombstoneRecord(value)) tombstone = hkey;
+      return true;
+    }
+    if (doomed.length >= maxDeletes) {
+      finished = false;
+      return false;
     }
     doomed.push(hkey);
     return true;
   });
+  if (finished && tombstone !== null) doomed.push(tombstone);
   for (const hkey of doomed) {
     const { main, sub } = historyKeyRevision(hkey);
     backend.history.removeSync(hkey);
     backend.revs.removeSync(encodeRevKey(main, sub));
   }
-  return doomed.length;
+  return { deleted: doomed.length, finished };
 }

@@ -1,18 +1,35 @@
 /**
  * The LMDB environment of one member and its named databases (schema.ts). Writes run in
- * synchronous LMDB transactions on the event-loop thread (`writeSync`), committed without waiting
- * for the disk; `flushed()` is the durability barrier that callers await before acknowledging.
+ * synchronous LMDB transactions on the event-loop thread (`writeSync`); `flushed()` is the
+ * durability barrier callers await before acknowledging. How a commit reaches the disk is the
+ * `durability` option; docs/storage.md ("Durability") explains both modes and why lmdb-js's own
+ * `db.flushed` cannot be that barrier (it does not track synchronous transactions).
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { open, type Database, type RootDatabase, type TransactionFlags } from 'lmdb';
+import { Histogram, Registry } from 'prom-client';
 import { assert } from '../errors/index.js';
 import { DB_HISTORY, DB_LIVE, DB_META, DB_NAMES, DB_REVS } from './schema.js';
+
+/**
+ * - `commit` (default): every commit fsyncs before `writeSync` returns (classic LMDB). Durable
+ *   and crash-safe at once; the event loop waits for the disk on every commit.
+ * - `flush`: commits skip the fsync (MDB_NOSYNC, tens of µs); `flushed()` runs one fdatasync on
+ *   the libuv pool for every commit so far. Much faster and the loop never waits for the disk,
+ *   but an OS crash or power loss between a commit and its flush can corrupt the file (LMDB's
+ *   MDB_NOSYNC caveat); a process crash cannot.
+ */
+export type Durability = 'commit' | 'flush';
 
 export interface BackendOptions {
   readonly dataDir: string;
   /** Initial LMDB map size; lmdb-js grows the map on demand, so this is a hint, not a quota. */
   readonly mapSizeBytes?: number;
+  readonly durability?: Durability;
+  /** Registers etcd_disk_backend_commit_duration_seconds. */
+  readonly registry?: Registry;
 }
 
 /** A binary-keyed, binary-valued named database. */
@@ -27,11 +44,17 @@ export interface WriteTxn {
 }
 
 /**
- * lmdb-js transaction flags: ABORTABLE (1) | SYNCHRONOUS_COMMIT (2) | NO_SYNC_FLUSH (0x10000).
- * The commit happens before `writeSync` returns, the fsync runs on lmdb's flush thread
- * (`overlappingSync`), and `flushed()` resolves once it has. See docs/storage.md, "Durability".
+ * lmdb-js transaction flags: ABORTABLE (1) | SYNCHRONOUS_COMMIT (2), plus 0x10000, which lmdb-js
+ * passes to mdb_txn_begin as MDB_NOSYNC (the commit writes pages and meta without fsync).
  */
-const WRITE_TXN_FLAGS = 0x10003 as TransactionFlags;
+const COMMIT_FLAGS: Readonly<Record<Durability, TransactionFlags>> = {
+  commit: 0x3 as TransactionFlags,
+  flush: 0x10003 as TransactionFlags,
+};
+
+interface LmdbSync {
+  sync(callback: (err?: unknown) => void): void;
+}
 
 interface LmdbStats {
   pageSize: number;
@@ -47,13 +70,26 @@ export class Backend {
   readonly history: BinaryDb;
   readonly revs: BinaryDb;
   readonly path: string;
+  readonly durability: Durability;
   private readonly root: RootDatabase<Buffer, Buffer>;
+  private readonly commitSeconds: Histogram;
   private inWrite = false;
   private closed = false;
+  /** Commits so far, and how many of them are known durable. */
+  private committedSeq = 0;
+  private syncedSeq = 0;
+  private syncing: Promise<void> | null = null;
 
-  private constructor(path: string, root: RootDatabase<Buffer, Buffer>) {
+  private constructor(path: string, root: RootDatabase<Buffer, Buffer>, durability: Durability, registry: Registry) {
     this.path = path;
     this.root = root;
+    this.durability = durability;
+    this.commitSeconds = new Histogram({
+      name: 'etcd_disk_backend_commit_duration_seconds',
+      help: 'The latency distributions of commit called by backend.',
+      buckets: [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024, 2.048, 4.096, 8.192],
+      registers: [registry],
+    });
     const db = (name: string): BinaryDb => root.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' });
     this.meta = db(DB_META);
     this.live = db(DB_LIVE);
@@ -70,12 +106,13 @@ export class Backend {
       keyEncoding: 'binary',
       encoding: 'binary',
       maxDbs: DB_NAMES.length + 4,
-      // Deliberate: commits return at once and fsync overlaps the next transaction; every
-      // acknowledgement awaits flushed(). See docs/storage.md.
-      overlappingSync: true,
+      // Deliberately off: under overlappingSync every synchronous commit still fsyncs inline
+      // (lmdb's fork syncs at the end of mdb_txn_commit in the calling thread), and the env's
+      // format would then depend on the mode. Durability is chosen per commit instead.
+      overlappingSync: false,
       ...(options.mapSizeBytes === undefined ? {} : { mapSize: options.mapSizeBytes }),
     });
-    return new Backend(path, root);
+    return new Backend(path, root, options.durability ?? 'commit', options.registry ?? new Registry());
   }
 
   /**
@@ -87,8 +124,17 @@ export class Backend {
     assert(!this.closed, 'backend is closed');
     assert(!this.inWrite, 'write transactions do not nest');
     this.inWrite = true;
+    let bodyDoneMs = 0;
     try {
-      return this.root.transactionSync(() => fn(WRITE_TXN), WRITE_TXN_FLAGS);
+      const result = this.root.transactionSync(() => {
+        const out = fn(WRITE_TXN);
+        bodyDoneMs = performance.now();
+        return out;
+      }, COMMIT_FLAGS[this.durability]);
+      this.commitSeconds.observe((performance.now() - bodyDoneMs) / 1000);
+      this.committedSeq += 1;
+      if (this.durability === 'commit') this.syncedSeq = this.committedSeq;
+      return result;
     } finally {
       this.inWrite = false;
     }
@@ -113,14 +159,44 @@ export class Backend {
     return total * root.pageSize;
   }
 
-  /** Resolves once every transaction committed so far is durable (fsync'd). */
+  /**
+   * Resolves once every transaction committed so far is durable (fsync'd). In `flush` mode one
+   * fdatasync on the libuv pool serves every caller waiting at the time; a sync error rejects
+   * (the member cannot promise durability any more and must stop).
+   */
   async flushed(): Promise<void> {
-    await this.root.flushed;
+    const target = this.committedSeq;
+    while (this.syncedSeq < target) {
+      this.syncing ??= this.sync();
+      await this.syncing;
+    }
+  }
+
+  private sync(): Promise<void> {
+    const seq = this.committedSeq;
+    return new Promise<void>((resolve, reject) => {
+      // lmdb-js's sync(callback) queues mdb_env_sync(env, 1) on the libuv pool (untyped in its .d.ts).
+      (this.root as unknown as LmdbSync).sync((err?: unknown) => {
+        this.syncing = null;
+        if (err !== undefined && err !== null) {
+          reject(err instanceof Error ? err : new Error(String(err)));
+          return;
+        }
+        this.syncedSeq = Math.max(this.syncedSeq, seq);
+        resolve();
+      });
+    });
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.flushed();
     this.closed = true;
+    // lmdb-js 3.5's close() can block the thread forever when called in the same macrotask as
+    // recent synchronous transactions (observed here with 5+ commits); one turn of the event
+    // loop lets its deferred read-txn reset run first. Its own `flushed` is awaited for the same
+    // reason (it resolves at once: it does not track synchronous transactions).
+    await yieldToLoop();
     await this.root.flushed;
     await this.root.close();
   }

@@ -6,6 +6,7 @@
  * Method: real LMDB; count entries in the history/revs DBs to see what was physically removed.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { compactKey } from '../../src/mvcc/compaction.js';
 import { Harness, b, compactOp, s } from './harness.js';
 
 let h: Harness;
@@ -84,5 +85,20 @@ describe('compaction', () => {
     await h.kv.whenCompacted(25);
     expect(h.backend.history.getCount()).toBe(3 + 6);
     expect(() => h.range({ ...ALL, revision: 24n })).toThrow(expect.objectContaining({ code: 'Compacted' }));
+  });
+
+  it('compacts a long history in bounded steps; a newest tombstone goes last and hides the rest meanwhile', () => {
+    for (let i = 0; i < 10; i++) h.put('a', `v${i}`); // 2..11
+    h.del('a'); // 12
+    h.put('z', '1'); // 13
+    h.ok(compactOp(12));
+    const step = (): { deleted: number; finished: boolean } => h.backend.writeSync((txn) => compactKey(txn, h.backend, b('a'), 12, 4));
+    expect(step()).toEqual({ deleted: 4, finished: false });
+    expect(h.range({ key: b('a'), revision: 12n }).kvs).toEqual([]);
+    expect(step()).toEqual({ deleted: 4, finished: false });
+    expect(step()).toEqual({ deleted: 3, finished: true }); // the last two versions, then the tombstone
+    expect(h.range({ key: b('a'), revision: 12n }).kvs).toEqual([]);
+    expect(step()).toEqual({ deleted: 0, finished: true });
+    expect(historyEntries()).toBe(1);
   });
 });
