@@ -7,3 +7,4 @@ export * as etcdserverpb from './gen/etcd/etcdserverpb/rpc.js';
 export * as mvccpb from './gen/etcd/mvccpb/kv.js';
 export * as authpb from './gen/etcd/authpb/auth.js';
 export * as corvidpb from './gen/corvid/internal.js';
+export { PROTO_MESSAGE_FIELDS } from './gen/field-names.js';

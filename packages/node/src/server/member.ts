@@ -11,7 +11,8 @@ import type { MemberIdentity } from '../api/header.js';
 import { createHttpServer } from '../api/http/handler.js';
 import { createKvService } from '../api/kv-service.js';
 import { createMaintenanceService } from '../api/maintenance-service.js';
-import { GRPC_JS_HARD_LIMIT_FACTOR, withRequestSizeLimit } from '../api/request-size.js';
+import { GrpcServices } from '../api/grpc-services.js';
+import { GRPC_JS_HARD_LIMIT_FACTOR } from '../api/request-size.js';
 import { BootstrapError, formatId, resolveInitialCluster } from '../cluster/index.js';
 import type { Config } from '../config/index.js';
 import { createRegistry, GrpcMetrics } from '../metrics/index.js';
@@ -81,8 +82,8 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     'grpc.max_receive_message_length': Math.min(maxReceiveBytes * GRPC_JS_HARD_LIMIT_FACTOR, 2 ** 31 - 1),
     'grpc.max_send_message_length': 2 ** 31 - 1,
   });
-  const addService = <S extends ServiceDefinition>(service: S, implementation: UntypedServiceImplementation): void =>
-    grpcServer.addService(withRequestSizeLimit(service, maxReceiveBytes), implementation);
+  const services = new GrpcServices(grpcServer, maxReceiveBytes);
+  const addService = <S extends ServiceDefinition>(service: S, implementation: UntypedServiceImplementation): void => services.add(service, implementation);
   addService(etcdserverpb.KVService, createKvService(ctx, { identity, kv, proposer, maxTxnOps: config.maxTxnOps }));
   addService(etcdserverpb.MaintenanceService, createMaintenanceService(ctx, {
     identity, backend, kv, appliedIndex: () => applier.appliedIndex(), leaderId: () => memberId,
@@ -103,6 +104,8 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
       kv.range(etcdserverpb.RangeRequest.fromPartial({ key: Buffer.from('health'), keysOnly: true, limit: 1n }));
       return true;
     },
+    // JSON bodies are base64 and quoting on top of the protobuf size: allow twice etcd's gRPC limit.
+    gateway: { invoke: services.invoke, maxBodyBytes: 2 * maxReceiveBytes },
   });
 
   const listeners: ClientListener[] = [];

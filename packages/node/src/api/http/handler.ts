@@ -1,15 +1,18 @@
 /**
  * The HTTP/1.1 endpoints etcd serves beside gRPC on its client URLs: /health, /version and
- * /metrics, with etcd's bodies, status codes and CORS headers.
+ * /metrics, with etcd's bodies, status codes and CORS headers, and the JSON gateway (gateway.ts).
  */
 import http from 'node:http';
 import type { Registry } from 'prom-client';
 import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION } from '../../version.js';
+import { isGatewayPath, serveGateway, type GatewayDeps } from './gateway.js';
 
 export interface HttpDeps {
   readonly registry: Registry;
   /** A health check as etcd's: the member can serve a linearizable request right now. */
   readonly isHealthy: () => Promise<boolean>;
+  /** The JSON gateway under /v3/ and /v3beta/. */
+  readonly gateway: GatewayDeps;
 }
 
 const CORS_HEADERS = {
@@ -40,6 +43,12 @@ export function createHttpServer(deps: HttpDeps): http.Server {
   };
   return http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] as string;
+    if (isGatewayPath(path)) {
+      serveGateway(deps.gateway, req, res, path).catch((err: unknown) => {
+        send(res, 500, 'text/plain; charset=utf-8', `${String(err)}\n`);
+      });
+      return;
+    }
     const route = routes[path];
     if (route === undefined) {
       send(res, 404, 'text/plain; charset=utf-8', '404 page not found\n', { 'X-Content-Type-Options': 'nosniff' });
