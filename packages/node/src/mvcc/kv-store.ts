@@ -44,14 +44,16 @@ export class KvStore {
   /** Revision up to which compaction has physically finished; -1 before the first. */
   private finishedCompactRev = -1;
   private openWrite: KvWrite | null = null;
+  private closed = false;
 
   constructor(backend: Backend, options: KvStoreOptions = {}) {
     this.backend = backend;
     this.metrics = new MvccMetrics(
       {
-        dbSizeBytes: () => backend.sizeBytes(),
-        dbSizeInUseBytes: () => backend.sizeInUseBytes(),
-        keys: () => (backend.live.getStats() as { entryCount: number }).entryCount,
+        // After close the gauges read 0 rather than fail the scrape.
+        dbSizeBytes: () => (this.closed ? 0 : backend.sizeBytes()),
+        dbSizeInUseBytes: () => (this.closed ? 0 : backend.sizeInUseBytes()),
+        keys: () => (this.closed ? 0 : (backend.live.getStats() as { entryCount: number }).entryCount),
       },
       options.registry,
     );
@@ -166,6 +168,7 @@ export class KvStore {
 
   /** Waits for the compaction chunk in flight; unfinished compaction resumes on the next open. */
   async close(): Promise<void> {
+    this.closed = true;
     await this.compactor.close();
   }
 }

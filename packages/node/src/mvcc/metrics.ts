@@ -2,7 +2,15 @@
  * etcd's mvcc metrics (names, help and buckets as in etcd 3.4's mvcc/metrics.go), registered on
  * an injected Registry. Without one the store counts into a private registry nobody scrapes.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
+
+/**
+ * The metric already registered under `name` (a store reopened on the same registry keeps
+ * counting into it), or a new one. prom-client throws on a second registration.
+ */
+export function registered<M extends Metric>(registry: Registry, name: string, create: () => M): M {
+  return (registry.getSingleMetric(name) as M | undefined) ?? create();
+}
 
 export interface MvccGauges {
   /** Physical size of the backend file. */
@@ -24,28 +32,27 @@ export class MvccMetrics {
 
   constructor(gauges: MvccGauges, registry: Registry = new Registry()) {
     const registers = [registry];
-    this.putTotal = new Counter({ name: 'etcd_mvcc_put_total', help: 'Total number of puts seen by this member.', registers });
-    this.deleteTotal = new Counter({ name: 'etcd_mvcc_delete_total', help: 'Total number of deletes seen by this member.', registers });
-    this.rangeTotal = new Counter({ name: 'etcd_mvcc_range_total', help: 'Total number of ranges seen by this member.', registers });
-    this.txnTotal = new Counter({ name: 'etcd_mvcc_txn_total', help: 'Total number of txns seen by this member.', registers });
-    this.compactionPauseMs = new Histogram({
-      name: 'etcd_debugging_mvcc_db_compaction_pause_duration_milliseconds',
-      help: 'Bucketed histogram of db compaction pause duration.',
-      buckets: exponentialBuckets(1, 2, 12),
-      registers,
-    });
-    this.compactionTotalMs = new Histogram({
-      name: 'etcd_debugging_mvcc_db_compaction_total_duration_milliseconds',
-      help: 'Bucketed histogram of db compaction total duration.',
-      buckets: exponentialBuckets(100, 2, 14),
-      registers,
-    });
-    this.compactionKeysTotal = new Counter({
-      name: 'etcd_debugging_mvcc_db_compaction_keys_total',
-      help: 'Total number of db keys compacted.',
-      registers,
-    });
+    const counter = (name: string, help: string): Counter => registered(registry, name, () => new Counter({ name, help, registers }));
+    this.putTotal = counter('etcd_mvcc_put_total', 'Total number of puts seen by this member.');
+    this.deleteTotal = counter('etcd_mvcc_delete_total', 'Total number of deletes seen by this member.');
+    this.rangeTotal = counter('etcd_mvcc_range_total', 'Total number of ranges seen by this member.');
+    this.txnTotal = counter('etcd_mvcc_txn_total', 'Total number of txns seen by this member.');
+    this.compactionKeysTotal = counter('etcd_debugging_mvcc_db_compaction_keys_total', 'Total number of db keys compacted.');
+    const histogram = (name: string, help: string, buckets: number[]): Histogram =>
+      registered(registry, name, () => new Histogram({ name, help, buckets, registers }));
+    this.compactionPauseMs = histogram(
+      'etcd_debugging_mvcc_db_compaction_pause_duration_milliseconds',
+      'Bucketed histogram of db compaction pause duration.',
+      exponentialBuckets(1, 2, 12),
+    );
+    this.compactionTotalMs = histogram(
+      'etcd_debugging_mvcc_db_compaction_total_duration_milliseconds',
+      'Bucketed histogram of db compaction total duration.',
+      exponentialBuckets(100, 2, 14),
+    );
     const gauge = (name: string, help: string, read: () => number): void => {
+      // A gauge reads the live store: replace one left by a previous store on this registry.
+      registry.removeSingleMetric(name);
       new Gauge({ name, help, registers, collect(): void { this.set(read()); } });
     };
     gauge('etcd_mvcc_db_total_size_in_bytes', 'Total size of the underlying database physically allocated in bytes.', gauges.dbSizeBytes);

@@ -84,12 +84,16 @@ export class Backend {
     this.path = path;
     this.root = root;
     this.durability = durability;
-    this.commitSeconds = new Histogram({
-      name: 'etcd_disk_backend_commit_duration_seconds',
-      help: 'The latency distributions of commit called by backend.',
-      buckets: [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024, 2.048, 4.096, 8.192],
-      registers: [registry],
-    });
+    const name = 'etcd_disk_backend_commit_duration_seconds';
+    // Reused when a backend is reopened on the same registry (prom-client refuses a second one).
+    this.commitSeconds =
+      (registry.getSingleMetric(name) as Histogram | undefined) ??
+      new Histogram({
+        name,
+        help: 'The latency distributions of commit called by backend.',
+        buckets: [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024, 2.048, 4.096, 8.192],
+        registers: [registry],
+      });
     const db = (name: string): BinaryDb => root.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' });
     this.meta = db(DB_META);
     this.live = db(DB_LIVE);
