@@ -17,7 +17,8 @@ import { delOp, encodeEntry, putOp, rPut, rRange, txnOp } from './harness.js';
 async function value(registry: Registry, name: string): Promise<number> {
   const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
   if (metric === undefined) throw new Error(`no metric ${name}`);
-  const sample = metric.values.find((v) => v.metricName === undefined || v.metricName === name || v.metricName === `${name}_count`);
+  const named = (v: { metricName?: string }): string | undefined => v.metricName;
+  const sample = metric.values.find((v) => [undefined, name, `${name}_count`].includes(named(v)));
   return sample?.value ?? Number.NaN;
 }
 
