@@ -17,7 +17,7 @@ import { delOp, encodeEntry, putOp, rPut, rRange, txnOp } from './harness.js';
 async function value(registry: Registry, name: string): Promise<number> {
   const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
   if (metric === undefined) throw new Error(`no metric ${name}`);
-  const named = (v: { metricName?: string }): string | undefined => v.metricName;
+  const named = (v: object): string | undefined => (v as { metricName?: string }).metricName;
   const sample = metric.values.find((v) => [undefined, name, `${name}_count`].includes(named(v)));
   return sample?.value ?? Number.NaN;
 }
