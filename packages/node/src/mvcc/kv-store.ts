@@ -127,9 +127,9 @@ export class KvStore {
     assert(this.openWrite === write, 'endWrite of a write that is not open');
     this.openWrite = null;
     this.current = write.rev();
-    this.metrics.putTotal.inc(write.puts);
-    this.metrics.deleteTotal.inc(write.deletes);
-    this.metrics.rangeTotal.inc(write.ranges);
+    if (write.puts > 0) this.metrics.putTotal.inc(write.puts);
+    if (write.deletes > 0) this.metrics.deleteTotal.inc(write.deletes);
+    if (write.ranges > 0) this.metrics.rangeTotal.inc(write.ranges);
     if (write.puts + write.deletes + write.ranges > 1) this.metrics.txnTotal.inc();
     return this.current;
   }
