@@ -104,6 +104,8 @@ export const SCRIPT: readonly ScriptStep[] = [
   { args: ['endpoint', 'health'] },
   { args: ['endpoint', 'hashkv', '-w', 'json'], masks: ['status'] },
   { args: ['alarm', 'list'] },
+  { args: ['alarm', 'list', '-w', 'json'] },
+  { args: ['alarm', 'disarm'] },
   { args: ['member', 'list', '-w', 'json'] },
   { args: ['defrag'] },
   // The endpoint written as a URL: clientv3 strips the scheme for KV, but Maintenance calls dial it as given.
