@@ -1,10 +1,11 @@
 /**
  * @corvid/proto — generated codecs and gRPC service definitions for etcd 3.4's wire protocol
- * (etcdserverpb, mvccpb, authpb) and Corvid's own Raft log records (corvidpb).
+ * (etcdserverpb, mvccpb, authpb), Corvid's own Raft log records (corvidpb) and the gRPC health service.
  * Everything under ./gen is produced by `npm run gen -w @corvid/proto`; do not edit it.
  */
 export * as etcdserverpb from './gen/etcd/etcdserverpb/rpc.js';
 export * as mvccpb from './gen/etcd/mvccpb/kv.js';
 export * as authpb from './gen/etcd/authpb/auth.js';
 export * as corvidpb from './gen/corvid/internal.js';
+export * as grpchealth from './gen/grpc/health/v1/health.js';
 export { PROTO_MESSAGE_FIELDS } from './gen/field-names.js';

@@ -10,8 +10,8 @@ import { isCorvidError, type ErrorCode } from '../errors/index.js';
 export interface CatalogueEntry {
   readonly code: status;
   readonly text: string;
-  /** The error's detail is appended in parentheses, as grpc-go formats its size errors. */
-  readonly withDetail?: true;
+  /** How the error's detail joins the text, as grpc-go formats it: `text (detail)` or `text: detail`. */
+  readonly withDetail?: 'parens' | 'colon';
 }
 
 export const CATALOGUE: Readonly<Record<ErrorCode, CatalogueEntry>> = {
@@ -24,7 +24,11 @@ export const CATALOGUE: Readonly<Record<ErrorCode, CatalogueEntry>> = {
   InvalidSortOption: { code: status.INVALID_ARGUMENT, text: 'etcdserver: invalid sort option' },
   RequestTooLarge: { code: status.INVALID_ARGUMENT, text: 'etcdserver: request is too large' },
   // grpc-go's own refusal of a message over the server's receive limit (--max-request-bytes + 512 KiB).
-  GrpcMessageTooLarge: { code: status.RESOURCE_EXHAUSTED, text: 'grpc: received message larger than max', withDetail: true },
+  GrpcMessageTooLarge: { code: status.RESOURCE_EXHAUSTED, text: 'grpc: received message larger than max', withDetail: 'parens' },
+  // grpc-go's answer to a request that does not decode; the detail is protobuf-go's reason.
+  GrpcUnmarshal: { code: status.INTERNAL, text: 'grpc: error unmarshalling request', withDetail: 'colon' },
+  // grpc-go's health server, which etcd runs, for a service name it does not know.
+  HealthUnknownService: { code: status.NOT_FOUND, text: 'unknown service' },
   Compacted: { code: status.OUT_OF_RANGE, text: 'etcdserver: mvcc: required revision has been compacted' },
   FutureRev: { code: status.OUT_OF_RANGE, text: 'etcdserver: mvcc: required revision is a future revision' },
   NoSpace: { code: status.RESOURCE_EXHAUSTED, text: 'etcdserver: mvcc: database space exceeded' },
@@ -43,7 +47,7 @@ export const CATALOGUE: Readonly<Record<ErrorCode, CatalogueEntry>> = {
   TooManyRequests: { code: status.RESOURCE_EXHAUSTED, text: 'etcdserver: too many requests' },
   Corrupt: { code: status.DATA_LOSS, text: 'etcdserver: corrupt cluster' },
   // Not etcd's: what Corvid answers for a method option it does not serve yet.
-  NotYetImplemented: { code: status.UNIMPLEMENTED, text: 'corvid: not implemented yet', withDetail: true },
+  NotYetImplemented: { code: status.UNIMPLEMENTED, text: 'corvid: not implemented yet', withDetail: 'colon' },
   MemberExist: { code: status.FAILED_PRECONDITION, text: 'etcdserver: member ID already exist' },
   PeerURLExist: { code: status.FAILED_PRECONDITION, text: 'etcdserver: Peer URLs already exists' },
   MemberNotEnoughStarted: { code: status.FAILED_PRECONDITION, text: 'etcdserver: re-configuration failed due to not enough started members' },
@@ -64,7 +68,9 @@ export const UNKNOWN_ERROR_TEXT = 'etcdserver: unknown error';
 export function toServiceError(err: unknown): { error: Partial<ServiceError>; known: boolean } {
   if (isCorvidError(err)) {
     const entry = CATALOGUE[err.code];
-    const details = entry.withDetail && err.detail !== undefined ? `${entry.text} (${err.detail})` : entry.text;
+    let details = entry.text;
+    if (entry.withDetail === 'parens' && err.detail !== undefined) details = `${entry.text} (${err.detail})`;
+    if (entry.withDetail === 'colon' && err.detail !== undefined) details = `${entry.text}: ${err.detail}`;
     return { error: { code: entry.code, details, metadata: new Metadata() }, known: true };
   }
   return { error: { code: status.UNKNOWN, details: UNKNOWN_ERROR_TEXT, metadata: new Metadata() }, known: false };

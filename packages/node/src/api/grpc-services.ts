@@ -4,7 +4,7 @@
  * reaches (same checks, same errors, same metrics).
  */
 import { Metadata, status, type handleUnaryCall, type Server, type ServerUnaryCall, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { withRequestSizeLimit } from './request-size.js';
+import { withGrpcGoRefusals } from './request-size.js';
 
 export class GrpcServices {
   private readonly unaryHandlers = new Map<string, handleUnaryCall<unknown, unknown>>();
@@ -15,7 +15,7 @@ export class GrpcServices {
   ) {}
 
   add<S extends ServiceDefinition>(service: S, implementation: UntypedServiceImplementation): void {
-    this.server.addService(withRequestSizeLimit(service, this.maxReceiveBytes), implementation);
+    this.server.addService(withGrpcGoRefusals(service, this.maxReceiveBytes), implementation);
     for (const [name, method] of Object.entries(service)) {
       const handler = implementation[name];
       if (handler !== undefined && !method.requestStream && !method.responseStream) {

@@ -7,13 +7,11 @@ import { status, type handleUnaryCall, type sendUnaryData, type ServerUnaryCall 
 import type { GrpcMetrics } from '../metrics/index.js';
 import type { Logger } from '../util/logger.js';
 import { toServiceError } from './errors.js';
-import { checkRequestSize } from './request-size.js';
+import { checkRequestDecoded } from './request-size.js';
 
 export interface UnaryContext {
   readonly metrics: GrpcMetrics;
   readonly logger: Logger;
-  /** etcd's gRPC receive limit; services are registered through withRequestSizeLimit with it. */
-  readonly maxReceiveBytes: number;
 }
 
 /**
@@ -38,7 +36,7 @@ export function unary<Req, Res>(
       callback(error, null);
     };
     try {
-      checkRequestSize(call.request, ctx.maxReceiveBytes);
+      checkRequestDecoded(call.request);
       const result = handle(call.request, call);
       if (result instanceof Promise) {
         result.then((res) => {

@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'InvalidSortOption'
   | 'RequestTooLarge'
   | 'GrpcMessageTooLarge'
+  | 'GrpcUnmarshal'
+  | 'HealthUnknownService'
   // mvcc
   | 'Compacted'
   | 'FutureRev'

@@ -3,11 +3,12 @@
  * and listens on every client URL. Wiring only: behaviour lives in the modules it connects.
  */
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { etcdserverpb } from '@corvid/proto';
+import { etcdserverpb, grpchealth } from '@corvid/proto';
 import { Applier } from '../apply/index.js';
 import { createClusterService } from '../api/cluster-service.js';
 import { listenForClients, type ClientListener } from '../api/client-listener.js';
 import type { MemberIdentity } from '../api/header.js';
+import { createHealthService, HealthState } from '../api/health-service.js';
 import { createHttpServer } from '../api/http/handler.js';
 import { createKvService } from '../api/kv-service.js';
 import { createMaintenanceService } from '../api/maintenance-service.js';
@@ -96,6 +97,9 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   addService(etcdserverpb.WatchService, {});
   addService(etcdserverpb.LeaseService, {});
   addService(etcdserverpb.AuthService, {});
+  // The gRPC health service etcd registers beside its own (grpc-go's health server).
+  const health = new HealthState();
+  addService(grpchealth.HealthService, createHealthService(ctx, health));
 
   const httpServer = createHttpServer({
     registry,
@@ -128,6 +132,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     clusterId,
     clientAddresses: listeners.map((l) => l.address),
     close: async () => {
+      health.shutdown();
       await Promise.all(listeners.map((l) => l.close()));
       await proposer.close();
       grpcServer.forceShutdown();
