@@ -14,10 +14,8 @@ export interface MaintenanceServiceDeps {
   readonly identity: MemberIdentity;
   readonly backend: Backend;
   readonly kv: KvStore;
-  /** The last log index applied to the store. */
-  readonly appliedIndex: () => number;
-  /** The id of the member this one knows as leader (0 for none). */
-  readonly leaderId: () => bigint;
+  /** Raft's view: the leader this member knows (0n for none), term, commit and applied index. */
+  readonly raftStatus: () => { readonly leader: bigint; readonly term: number; readonly commitIndex: number; readonly appliedIndex: number };
 }
 
 const SERVICE = 'etcdserverpb.Maintenance';
@@ -32,15 +30,16 @@ export function createMaintenanceService(ctx: UnaryContext, deps: MaintenanceSer
       return { header: responseHeader(identity, BigInt(kv.currentRevision())), alarms: [] };
     }),
     status: unary(ctx, SERVICE, 'Status', (): etcdserverpb.StatusResponse => {
-      const applied = BigInt(deps.appliedIndex());
+      const raft = deps.raftStatus();
       return {
         header: responseHeader(identity, BigInt(kv.currentRevision())),
         version: ETCD_API_VERSION,
         dbSize: BigInt(backend.sizeBytes()),
-        leader: deps.leaderId(),
-        raftIndex: applied,
-        raftTerm: identity.raftTerm(),
-        raftAppliedIndex: applied,
+        leader: raft.leader,
+        // As etcd 3.4's maintenance server: RaftIndex is the committed index (rg.CommittedIndex()).
+        raftIndex: BigInt(raft.commitIndex),
+        raftTerm: BigInt(raft.term),
+        raftAppliedIndex: BigInt(raft.appliedIndex),
         errors: [],
         dbSizeInUse: BigInt(backend.sizeInUseBytes()),
         isLearner: false,

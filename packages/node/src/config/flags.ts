@@ -15,6 +15,9 @@ export interface FlagSpec {
 export const FLAGS: readonly FlagSpec[] = [
   { section: 'Member', name: 'name', kind: 'string', defaultValue: 'default', help: 'Human-readable name for this member.' },
   { section: 'Member', name: 'data-dir', kind: 'string', defaultValue: '${name}.etcd', help: 'Path to the data directory.' },
+  { section: 'Member', name: 'snapshot-count', kind: 'int', defaultValue: '100000', help: 'Number of committed transactions to trigger a snapshot to disk.' },
+  { section: 'Member', name: 'heartbeat-interval', kind: 'int', defaultValue: '100', help: 'Time (in milliseconds) of a heartbeat interval.' },
+  { section: 'Member', name: 'election-timeout', kind: 'int', defaultValue: '1000', help: 'Time (in milliseconds) for an election to timeout. See tuning documentation for details.' },
   { section: 'Member', name: 'listen-peer-urls', kind: 'urls', defaultValue: 'http://localhost:2380', help: 'List of URLs to listen on for peer traffic.' },
   { section: 'Member', name: 'listen-client-urls', kind: 'urls', defaultValue: 'http://localhost:2379', help: 'List of URLs to listen on for client traffic.' },
   { section: 'Member', name: 'quota-backend-bytes', kind: 'int', defaultValue: '0', help: 'Raise alarms when backend size exceeds the given quota (0 defaults to low space quota).' },

@@ -23,6 +23,12 @@ export interface Config {
   readonly quotaBackendBytes: number;
   readonly maxTxnOps: number;
   readonly maxRequestBytes: number;
+  /** --heartbeat-interval: one Raft tick. */
+  readonly heartbeatIntervalMs: number;
+  /** --election-timeout: electionTicks = electionTimeoutMs / heartbeatIntervalMs. */
+  readonly electionTimeoutMs: number;
+  /** --snapshot-count: applied entries between two Raft snapshots (and WAL compactions). */
+  readonly snapshotCount: number;
   readonly logLevel: string;
 }
 
@@ -103,8 +109,29 @@ function buildConfig(raw: ReadonlyMap<string, string>): Config {
     quotaBackendBytes: parseNonNegativeInt('quota-backend-bytes', get('quota-backend-bytes')),
     maxTxnOps: parseNonNegativeInt('max-txn-ops', get('max-txn-ops')),
     maxRequestBytes: parseNonNegativeInt('max-request-bytes', get('max-request-bytes')),
+    heartbeatIntervalMs: parseNonNegativeInt('heartbeat-interval', get('heartbeat-interval')),
+    electionTimeoutMs: parseNonNegativeInt('election-timeout', get('election-timeout')),
+    snapshotCount: parseNonNegativeInt('snapshot-count', get('snapshot-count')),
     logLevel: get('log-level'),
   };
+}
+
+/** etcd's embed.Config.Validate limit on --election-timeout (maxElectionMs). */
+export const MAX_ELECTION_TIMEOUT_MS = 50000;
+
+/**
+ * The checks etcd makes after parsing (embed.Config.Validate), with its words. A member refuses to
+ * start on them with exit status 1, as etcd's `error verifying flags, ... See 'etcd --help'.`
+ */
+export function verifyConfig(config: Pick<Config, 'heartbeatIntervalMs' | 'electionTimeoutMs'>): void {
+  const { heartbeatIntervalMs: tick, electionTimeoutMs: election } = config;
+  const fail = (why: string): never => {
+    throw new ConfigError(`error verifying flags, ${why}. See 'etcd --help'.`);
+  };
+  if (tick === 0) fail(`--heartbeat-interval must be >0 (set to ${tick}ms)`);
+  if (election === 0) fail(`--election-timeout must be >0 (set to ${election}ms)`);
+  if (5 * tick > election) fail(`--election-timeout[${election}ms] should be at least as 5 times as --heartbeat-interval[${tick}ms]`);
+  if (election > MAX_ELECTION_TIMEOUT_MS) fail(`--election-timeout[${election}ms] is too long, and should be set less than ${MAX_ELECTION_TIMEOUT_MS}ms`);
 }
 
 function parseNonNegativeInt(flag: string, value: string): number {

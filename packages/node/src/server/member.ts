@@ -4,7 +4,7 @@
  */
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { etcdserverpb, grpchealth } from '@corvid/proto';
-import { Applier } from '../apply/index.js';
+import { Applier, type ApplyResult } from '../apply/index.js';
 import { createClusterService } from '../api/cluster-service.js';
 import { listenForClients, type ClientListener } from '../api/client-listener.js';
 import type { MemberIdentity } from '../api/header.js';
@@ -15,9 +15,10 @@ import { createMaintenanceService } from '../api/maintenance-service.js';
 import { GrpcServices } from '../api/grpc-services.js';
 import { GRPC_JS_HARD_LIMIT_FACTOR } from '../api/request-size.js';
 import { BootstrapError, formatId, resolveInitialCluster } from '../cluster/index.js';
-import type { Config } from '../config/index.js';
+import { verifyConfig, type Config } from '../config/index.js';
 import { createRegistry, GrpcMetrics } from '../metrics/index.js';
 import { KvStore } from '../mvcc/index.js';
+import { createRaftDriverMetrics, NO_PEERS, RaftDriver, REAL_CLOCK, Wal } from '../raft-driver/index.js';
 import { Backend } from '../storage/index.js';
 import type { Logger } from '../util/logger.js';
 import { ETCD_API_VERSION } from '../version.js';
@@ -29,8 +30,10 @@ import { RequestIdGenerator } from './request-id.js';
 const GRPC_OVERHEAD_BYTES = 512 * 1024;
 /** etcd answers ErrTooManyRequests once applied lags committed by this many entries (maxGapBetweenApplyAndCommitIndex). */
 const MAX_PENDING_PROPOSALS = 5000;
-/** Until Raft (#4) the single member is leader of term 1 from the start. */
-const SINGLE_MEMBER_TERM = 1n;
+/** etcd's ReqTimeout(): 5 s plus two election timeouts; a proposal not applied by then times out. */
+const requestTimeoutMs = (config: Config): number => 5000 + 2 * config.electionTimeoutMs;
+/** How long a starting member waits to see a leader before it serves anyway (requests then fail as etcd's). */
+const leaderWaitMs = (config: Config): number => 2 * config.electionTimeoutMs;
 
 export interface MemberOptions {
   readonly config: Config;
@@ -52,29 +55,47 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   if (bootstrap.members.length > 1) {
     throw new BootstrapError(`--initial-cluster lists ${bootstrap.members.length} members, but Corvid serves a single member until clustering lands (issue #4)`);
   }
+  verifyConfig(config);
   const memberId = bootstrap.self.id;
   const clusterId = bootstrap.clusterId;
-  const identity: MemberIdentity = { clusterId, memberId, raftTerm: () => SINGLE_MEMBER_TERM };
 
   const registry = createRegistry();
   const grpcMetrics = new GrpcMetrics(registry);
   const serverMetrics = createServerMetrics(registry, { serverVersion: ETCD_API_VERSION, memberIdHex: formatId(memberId) });
-  serverMetrics.hasLeader.set(1);
-  serverMetrics.isLeader.set(1);
 
-  const backend = Backend.open({ dataDir: config.dataDir });
+  const backend = Backend.open({ dataDir: config.dataDir, registry });
   const kv = new KvStore(backend, { registry });
   const applier = new Applier(backend, kv);
+  const wal = Wal.open({ dataDir: config.dataDir });
+  let raft: RaftDriver<ApplyResult>;
+  try {
+    raft = new RaftDriver<ApplyResult>({
+      memberId, wal, applier, store: backend, clock: REAL_CLOCK, transport: NO_PEERS,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      electionTimeoutMs: config.electionTimeoutMs,
+      snapshotCount: config.snapshotCount,
+      maxPendingProposals: MAX_PENDING_PROPOSALS,
+      requestTimeoutMs: requestTimeoutMs(config),
+      metrics: { ...serverMetrics, ...createRaftDriverMetrics(registry) },
+      logger,
+      random: (below) => Math.floor(Math.random() * below),
+      onFatal,
+    });
+    raft.start();
+  } catch (err) {
+    await wal.close();
+    await kv.close();
+    await backend.close();
+    throw err;
+  }
+  if (!(await raft.waitForLeader(leaderWaitMs(config)))) logger.warn('serving without a leader', { 'election-timeout': config.electionTimeoutMs });
+  const identity: MemberIdentity = { clusterId, memberId, raftTerm: () => BigInt(raft.term()) };
   const proposer = new Proposer({
     memberId,
-    applier,
-    store: backend,
+    log: raft,
     requestIds: new RequestIdGenerator(memberId, Date.now()),
-    metrics: serverMetrics,
     maxRequestBytes: config.maxRequestBytes,
-    maxPendingProposals: MAX_PENDING_PROPOSALS,
     nowMs: Date.now,
-    onFatal,
   });
 
   const maxReceiveBytes = config.maxRequestBytes + GRPC_OVERHEAD_BYTES;
@@ -87,7 +108,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   const addService = <S extends ServiceDefinition>(service: S, implementation: UntypedServiceImplementation): void => services.add(service, implementation);
   addService(etcdserverpb.KVService, createKvService(ctx, { identity, kv, proposer, maxTxnOps: config.maxTxnOps }));
   addService(etcdserverpb.MaintenanceService, createMaintenanceService(ctx, {
-    identity, backend, kv, appliedIndex: () => applier.appliedIndex(), leaderId: () => memberId,
+    identity, backend, kv, raftStatus: () => raft.status(),
   }));
   const self: etcdserverpb.Member = {
     ID: memberId, name: config.name, peerURLs: [...bootstrap.self.peerUrls], clientURLs: [...config.advertiseClientUrls], isLearner: false,
@@ -121,7 +142,9 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     }
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()));
+    await raft.close();
     await kv.close();
+    await wal.close();
     await backend.close();
     throw err;
   }
@@ -134,9 +157,10 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     close: async () => {
       health.shutdown();
       await Promise.all(listeners.map((l) => l.close()));
-      await proposer.close();
+      await raft.close();
       grpcServer.forceShutdown();
       await kv.close();
+      await wal.close();
       await backend.close();
     },
   };

@@ -1,16 +1,16 @@
 /**
  * etcd_server_* metrics with etcd 3.4's names, help texts and buckets, so etcd's dashboards and
- * alerts work unchanged. Registered on the member's injected Registry.
+ * alerts work unchanged. Registered on the member's injected Registry. The raft driver keeps the
+ * proposal and leader series up to date; etcd_disk_backend_commit_duration_seconds belongs to the
+ * backend (storage/backend.ts) and etcd_disk_wal_fsync_duration_seconds to raft-driver/metrics.ts.
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 
 export interface ServerMetrics {
   readonly proposalsCommitted: Gauge;
   readonly proposalsApplied: Gauge;
   readonly proposalsPending: Gauge;
   readonly proposalsFailed: Counter;
-  /** Time from handing a batch to the applier until it is durable (etcd: backend commit). */
-  readonly commitSeconds: Histogram;
   readonly hasLeader: Gauge;
   readonly isLeader: Gauge;
 }
@@ -24,13 +24,6 @@ export function createServerMetrics(registry: Registry, labels: { serverVersion:
     proposalsApplied: new Gauge({ name: 'etcd_server_proposals_applied_total', help: 'The total number of consensus proposals applied.', registers }),
     proposalsPending: new Gauge({ name: 'etcd_server_proposals_pending', help: 'The current number of pending proposals to commit.', registers }),
     proposalsFailed: new Counter({ name: 'etcd_server_proposals_failed_total', help: 'The total number of failed proposals seen.', registers }),
-    commitSeconds: new Histogram({
-      name: 'etcd_disk_backend_commit_duration_seconds',
-      help: 'The latency distributions of commit called by backend.',
-      // prometheus.ExponentialBuckets(0.001, 2, 14), as etcd's backend metrics.
-      buckets: Array.from({ length: 14 }, (_, i) => 0.001 * 2 ** i),
-      registers,
-    }),
     hasLeader: new Gauge({ name: 'etcd_server_has_leader', help: 'Whether or not a leader exists. 1 is existence, 0 is not.', registers }),
     isLeader: new Gauge({ name: 'etcd_server_is_leader', help: 'Whether or not this member is a leader. 1 if is, 0 otherwise.', registers }),
   };

@@ -1,6 +1,6 @@
 // Goal: flags and ETCD_* environment variables parse the way etcd 3.4 parses them.
 // Method: feed argv/env to parseConfig and check the typed Config or the error text.
-import { ConfigError, parseConfig, type Config } from '../../src/config/index.js';
+import { ConfigError, parseConfig, verifyConfig, type Config } from '../../src/config/index.js';
 
 function run(argv: string[], env: Record<string, string> = {}): Config {
   const outcome = parseConfig(argv, env);
@@ -72,5 +72,26 @@ describe('parseConfig', () => {
   it('accepts only new or existing as --initial-cluster-state', () => {
     expect(run(['--initial-cluster-state', 'existing']).initialClusterState).toBe('existing');
     expect(() => run(['--initial-cluster-state', 'bogus'])).toThrow('invalid value "bogus" for flag -initial-cluster-state: invalid value');
+  });
+
+  it('reads the Raft timing flags with etcd\'s defaults', () => {
+    const c = run([]);
+    expect([c.heartbeatIntervalMs, c.electionTimeoutMs, c.snapshotCount]).toEqual([100, 1000, 100000]);
+    const t = run(['--heartbeat-interval', '50', '--election-timeout=500'], { ETCD_SNAPSHOT_COUNT: '10' });
+    expect([t.heartbeatIntervalMs, t.electionTimeoutMs, t.snapshotCount]).toEqual([50, 500, 10]);
+    expect(() => run(['--snapshot-count', 'abc'])).toThrow('invalid value "abc" for flag -snapshot-count: parse error');
+  });
+
+  it('verifies the Raft timing flags with etcd\'s words (etcd 3.4, embed.Config.Validate)', () => {
+    const verify = (argv: string[]): void => verifyConfig(run(argv));
+    expect(() => verify([])).not.toThrow();
+    expect(() => verify(['--heartbeat-interval', '100', '--election-timeout', '200'])).toThrow(
+      "error verifying flags, --election-timeout[200ms] should be at least as 5 times as --heartbeat-interval[100ms]. See 'etcd --help'.",
+    );
+    expect(() => verify(['--heartbeat-interval', '300'])).toThrow('--election-timeout[1000ms] should be at least as 5 times as --heartbeat-interval[300ms]');
+    expect(() => verify(['--heartbeat-interval', '0'])).toThrow('--heartbeat-interval must be >0 (set to 0ms)');
+    expect(() => verify(['--election-timeout', '0'])).toThrow('--election-timeout must be >0 (set to 0ms)');
+    expect(() => verify(['--election-timeout', '50001'])).toThrow('--election-timeout[50001ms] is too long, and should be set less than 50000ms');
+    expect(() => verify(['--election-timeout', '200'])).toThrow(ConfigError);
   });
 });

@@ -1,0 +1,12 @@
+/**
+ * raft-driver: runs the Raft core for one member — the durable log (`Wal`), the Ready loop
+ * (`RaftDriver`), the ticker's `Clock`, the peer `Transport` seam and log compaction. See
+ * docs/raft-driver.md.
+ */
+export { RaftDriver, type ApplyEntry, type ApplyTarget, type ProposalMetrics, type RaftDriverOptions, type RaftStatus } from './ready-loop.js';
+export { Wal, type WalOptions } from './wal.js';
+export { REAL_CLOCK, type Clock } from './clock.js';
+export { NO_PEERS, type Transport } from './transport.js';
+export { createRaftDriverMetrics, type RaftDriverMetrics } from './metrics.js';
+export { SNAPSHOT_CATCH_UP_ENTRIES, type DurableStore } from './log-compactor.js';
+export { BOOTSTRAP_INDEX, BOOTSTRAP_TERM } from './bootstrap.js';

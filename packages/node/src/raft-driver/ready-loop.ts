@@ -1,0 +1,319 @@
+/**
+ * The RaftDriver: owns the RawNode and runs its Ready loop on the event loop. Every Ready is
+ * handled synchronously, strictly in the order docs/raft.md requires:
+ *
+ *   1. persist snapshot + entries + hard state in ONE durable WAL transaction (fsync'd on return);
+ *   2. send the messages (Transport; nothing to send for a single member);
+ *   3. apply the committed entries in ONE backend transaction (`applier.applyBatch`), ConfChange
+ *      entries also through `rawNode.applyConfChange`;
+ *   4. answer the waiters of the applied entries (keyed by the request id in the entry header);
+ *   5. `advance()`.
+ *
+ * So nothing is applied, sent or acknowledged before the log holding it is durable, and a crash at
+ * any point is recovered by replaying the WAL from the backend's applied index (replay is
+ * idempotent: the applier skips entries at or below it). All proposals of one event-loop turn go
+ * into Raft as one `proposeMany`, then one Ready cycle persists, applies and answers them.
+ */
+import { RawNode, decodeConfChange, NONE, type ConfState, type Logger, type NodeId, type Ready, type SoftState } from '@corvid/raft';
+import type { Counter, Gauge } from 'prom-client';
+import { assert, CorvidError } from '../errors/index.js';
+import { bootstrapWal } from './bootstrap.js';
+import type { Clock } from './clock.js';
+import { readEntryHeader } from './entry-header.js';
+import { dropError } from './errors.js';
+import { LogCompactor, type DurableStore } from './log-compactor.js';
+import type { RaftDriverMetrics } from './metrics.js';
+import type { Transport } from './transport.js';
+import type { Wal } from './wal.js';
+import { Waiters } from './waiters.js';
+
+/** One committed entry as the applier takes it (ConfChange entries arrive with empty data). */
+export interface ApplyEntry {
+  readonly index: number;
+  readonly data: Uint8Array;
+}
+
+/** The state machine: applies a batch in one transaction, one result per entry, in order. */
+export interface ApplyTarget<R> {
+  appliedIndex(): number;
+  applyBatch(entries: readonly ApplyEntry[]): R[];
+}
+
+/** The etcd_server_* series the driver keeps up to date (defined in server/metrics.ts). */
+export interface ProposalMetrics {
+  readonly proposalsCommitted: Gauge;
+  readonly proposalsApplied: Gauge;
+  readonly proposalsPending: Gauge;
+  readonly proposalsFailed: Counter;
+  readonly hasLeader: Gauge;
+  readonly isLeader: Gauge;
+}
+
+export interface RaftDriverOptions<R> {
+  readonly memberId: NodeId;
+  readonly wal: Wal;
+  readonly applier: ApplyTarget<R>;
+  /** The backend's durability barrier, awaited before the WAL is compacted past what it applied. */
+  readonly store: DurableStore;
+  readonly clock: Clock;
+  readonly transport: Transport;
+  /** --heartbeat-interval: one Raft tick; a leader heartbeats every tick, as etcd. */
+  readonly heartbeatIntervalMs: number;
+  /** --election-timeout; electionTicks = electionTimeoutMs / heartbeatIntervalMs, as etcd. */
+  readonly electionTimeoutMs: number;
+  /** --snapshot-count. */
+  readonly snapshotCount: number;
+  readonly snapshotCatchUpEntries?: number;
+  /** Bound on proposals waiting to be applied; beyond it proposals get ErrTooManyRequests. */
+  readonly maxPendingProposals: number;
+  /** A proposal not applied within this long is answered with `request timed out`. */
+  readonly requestTimeoutMs: number;
+  readonly metrics: ProposalMetrics & RaftDriverMetrics;
+  readonly logger: Logger;
+  /** Election jitter: an integer in [0, below). */
+  readonly random: (below: number) => number;
+  /** Called once when persisting or applying fails: the member must stop. */
+  readonly onFatal: (err: unknown) => void;
+}
+
+/** What Maintenance.Status reports about Raft. */
+export interface RaftStatus {
+  readonly leader: NodeId;
+  readonly term: number;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly lastIndex: number;
+}
+
+/** etcd's raft.Config values that are not flags (etcdserver/raft.go). */
+const MAX_SIZE_PER_MSG_BYTES = 1024 * 1024;
+const MAX_INFLIGHT_MSGS = 4096 / 8;
+const MAX_UNCOMMITTED_ENTRIES_SIZE_BYTES = 1 << 30;
+
+export class RaftDriver<R> {
+  private readonly node: RawNode;
+  private readonly waiters: Waiters<R>;
+  private readonly compactor: LogCompactor;
+  private queue: Array<{ id: bigint; data: Uint8Array }> = [];
+  private flushScheduled = false;
+  private confState: ConfState;
+  private lead: NodeId = NONE;
+  private leaderWaiters: Array<() => void> = [];
+  private ticker: { cancel(): void } | null = null;
+  private stopped = false;
+
+  constructor(private readonly options: RaftDriverOptions<R>) {
+    const { wal, applier, memberId } = options;
+    // A data dir written before Raft (#4) has an applied index but no WAL: start the log after it.
+    bootstrapWal(wal, [memberId], Math.max(1, applier.appliedIndex()));
+    this.confState = wal.initialState().confState;
+    this.waiters = new Waiters<R>(options.maxPendingProposals);
+    this.compactor = new LogCompactor({
+      wal, store: options.store, snapshotCount: options.snapshotCount,
+      ...(options.snapshotCatchUpEntries === undefined ? {} : { catchUpEntries: options.snapshotCatchUpEntries }),
+    });
+    this.node = new RawNode({
+      id: memberId,
+      electionTicks: Math.floor(options.electionTimeoutMs / options.heartbeatIntervalMs),
+      heartbeatTicks: 1,
+      storage: wal,
+      applied: applier.appliedIndex(),
+      preVote: false, // etcd 3.4's --pre-vote default
+      checkQuorum: true,
+      maxSizePerMsgBytes: MAX_SIZE_PER_MSG_BYTES,
+      maxInflightMsgs: MAX_INFLIGHT_MSGS,
+      maxUncommittedEntriesSizeBytes: MAX_UNCOMMITTED_ENTRIES_SIZE_BYTES,
+      random: options.random,
+      logger: options.logger,
+    });
+  }
+
+  /**
+   * Re-applies what the WAL committed after the backend's applied index, campaigns at once if this
+   * member is the only voter (etcd's advanceTicksForElection), and starts the ticker.
+   */
+  start(): void {
+    assert(this.ticker === null && !this.stopped, 'the raft driver starts once');
+    this.processReady();
+    const { voters } = this.confState;
+    if (voters.length === 1 && voters[0] === this.options.memberId) {
+      const r = this.node.campaign();
+      if (!r.ok) this.options.logger.warn('cannot campaign', { reason: r.reason });
+      this.processReady();
+    }
+    this.ticker = this.options.clock.every(this.options.heartbeatIntervalMs, () => this.guard(() => this.onTick()));
+  }
+
+  /** Resolves true once a leader is known, or false after `timeoutMs`. */
+  waitForLeader(timeoutMs: number): Promise<boolean> {
+    if (this.lead !== NONE) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const timer = this.options.clock.every(timeoutMs, () => {
+        timer.cancel();
+        resolve(this.lead !== NONE);
+      });
+      this.leaderWaiters.push(() => {
+        timer.cancel();
+        resolve(true);
+      });
+    });
+  }
+
+  /**
+   * Proposes one encoded `corvidpb.InternalRequest` (it must carry a header with a request id).
+   * Resolves with the applier's result for its entry once that entry is durable and applied.
+   */
+  propose(data: Uint8Array): Promise<R> {
+    const { metrics } = this.options;
+    if (this.stopped) return Promise.reject(new CorvidError('Stopped'));
+    if (this.waiters.isFull()) {
+      metrics.proposalsFailed.inc();
+      return Promise.reject(new CorvidError('TooManyRequests'));
+    }
+    const header = readEntryHeader(data);
+    assert(header !== null && header.memberId === this.options.memberId, 'a proposal must carry this member\'s request header');
+    const result = this.waiters.register(header.id, this.options.clock.nowMs() + this.options.requestTimeoutMs);
+    this.queue.push({ id: header.id, data });
+    metrics.proposalsPending.set(this.waiters.size);
+    this.scheduleFlush();
+    return result;
+  }
+
+  status(): RaftStatus {
+    const s = this.node.status();
+    return { leader: s.softState.lead, term: s.hardState.term, commitIndex: s.hardState.commit, appliedIndex: s.applied, lastIndex: s.lastIndex };
+  }
+
+  term(): number {
+    return this.node.term;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // setImmediate lets every request that arrived in this event-loop turn join the batch.
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.guard(() => this.flush());
+    });
+  }
+
+  /** One batch: every queued proposal as one MsgProp, then the Ready cycle that commits it. */
+  private flush(): void {
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length > 0) {
+      const r = this.node.proposeMany(batch.map((p) => p.data));
+      if (!r.ok) {
+        this.options.metrics.proposalsFailed.inc(batch.length);
+        for (const p of batch) this.waiters.reject(p.id, dropError(r.reason));
+        this.options.metrics.proposalsPending.set(this.waiters.size);
+      }
+    }
+    this.processReady();
+  }
+
+  private onTick(): void {
+    this.node.tick();
+    const expired = this.waiters.expire(this.options.clock.nowMs());
+    if (expired > 0) {
+      this.options.metrics.proposalsFailed.inc(expired);
+      this.options.metrics.proposalsPending.set(this.waiters.size);
+    }
+    this.processReady();
+  }
+
+  /** Handles every Ready the node has, in the order of the file header. */
+  private processReady(): void {
+    while (this.node.hasReady()) {
+      const rd = this.node.ready();
+      if (rd.softState !== null) this.onSoftState(rd.softState);
+      this.persist(rd);
+      this.options.transport.send(rd.messages);
+      this.apply(rd);
+      this.node.advance(rd);
+    }
+    const run = this.compactor.maybeStart(this.options.applier.appliedIndex(), this.confState);
+    run?.then(undefined, (err: unknown) => this.fail(err));
+  }
+
+  private persist(rd: Ready): void {
+    if (rd.hardState === null && rd.entries.length === 0 && rd.snapshot === null) return;
+    const startedMs = this.options.clock.nowMs();
+    this.options.wal.save(rd.hardState, rd.entries, rd.snapshot);
+    this.options.metrics.walFsyncSeconds.observe((this.options.clock.nowMs() - startedMs) / 1000);
+  }
+
+  private apply(rd: Ready): void {
+    // Snapshots from a leader arrive with the peer transport (issue #4); a lone member never gets one.
+    assert(rd.snapshot === null, 'applying a leader snapshot is not supported yet (#4)');
+    const entries = rd.committedEntries;
+    if (entries.length === 0) return;
+    const { applier, metrics, memberId } = this.options;
+    const results = applier.applyBatch(entries.map((e) => (e.type === 'Normal' ? e : { index: e.index, data: new Uint8Array(0) })));
+    assert(results.length === entries.length, 'the applier returns one result per entry');
+    entries.forEach((e, i) => {
+      if (e.type === 'ConfChange') {
+        this.confState = this.node.applyConfChange(decodeConfChange(e.data));
+        return;
+      }
+      if (e.data.length === 0) return;
+      const header = readEntryHeader(e.data);
+      if (header !== null && header.memberId === memberId) this.waiters.resolve(header.id, results[i] as R);
+    });
+    const last = entries[entries.length - 1]!;
+    metrics.proposalsApplied.set(last.index);
+    metrics.proposalsCommitted.set(Math.max(last.index, rd.hardState?.commit ?? 0));
+    metrics.proposalsPending.set(this.waiters.size);
+  }
+
+  private onSoftState(ss: SoftState): void {
+    const { metrics, logger, memberId } = this.options;
+    if (ss.lead !== this.lead) {
+      if (ss.lead !== NONE) {
+        metrics.leaderChanges.inc();
+        logger.info('elected leader', { leader: ss.lead, term: this.node.term, local: ss.lead === memberId });
+      } else {
+        logger.warn('lost leader', { term: this.node.term });
+      }
+      this.lead = ss.lead;
+    }
+    metrics.hasLeader.set(ss.lead !== NONE ? 1 : 0);
+    metrics.isLeader.set(ss.lead === memberId ? 1 : 0);
+    if (ss.lead !== NONE) for (const wake of this.leaderWaiters.splice(0)) wake();
+  }
+
+  /** Runs a step of the loop; a failure there (disk, store, broken invariant) stops the member. */
+  private guard(fn: () => void): void {
+    if (this.stopped) return;
+    try {
+      fn();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private fail(err: unknown): void {
+    if (this.stopped) return;
+    this.stop(() => new CorvidError('Stopped', { cause: err }));
+    this.options.onFatal(err);
+  }
+
+  private stop(reason: () => unknown): void {
+    this.stopped = true;
+    this.ticker?.cancel();
+    this.queue = [];
+    this.waiters.rejectAll(reason);
+    this.options.metrics.proposalsPending.set(0);
+  }
+
+  /**
+   * Commits what is already queued, then refuses new proposals, stops ticking, answers anything
+   * still waiting with `server stopped` and waits for a compaction in progress.
+   */
+  async close(): Promise<void> {
+    if (!this.stopped && this.queue.length > 0) this.guard(() => this.flush());
+    this.stop(() => new CorvidError('Stopped'));
+    await this.compactor.close();
+  }
+}
