@@ -7,10 +7,11 @@
 import { etcdctl, type EtcdctlResult } from '../harness/etcdctl.js';
 import { maskResult } from '../harness/mask.js';
 import { ProcessGroup, SUBJECT } from '../harness/processes.js';
-import { SCRIPT } from './etcdctl-script.js';
+import { EXTRA_SCRIPT, SCRIPT, type ScriptStep } from './etcdctl-script.js';
 
 const group = new ProcessGroup();
 type Side = 'oracle' | 'subject';
+const ALL_STEPS: readonly ScriptStep[] = [...SCRIPT, ...EXTRA_SCRIPT];
 /** A hung member makes every etcdctl wait for its 5 s timeout; stop running steps after this long. */
 const SCRIPT_DEADLINE_MS = 60_000;
 const results = new Map<Side, EtcdctlResult[]>();
@@ -26,7 +27,7 @@ async function runScript(side: Side): Promise<void> {
   }
   const outputs: EtcdctlResult[] = [];
   const deadline = performance.now() + SCRIPT_DEADLINE_MS;
-  for (const step of SCRIPT) {
+  for (const step of ALL_STEPS) {
     if (member.hasExited() || performance.now() > deadline) {
       const why = member.hasExited() ? `the member exited:\n${member.outputTail(20)}` : `the script ran past ${SCRIPT_DEADLINE_MS} ms`;
       outputs.push({ code: -1, stdout: '', stderr: `not run: ${why}` });
@@ -37,6 +38,14 @@ async function runScript(side: Side): Promise<void> {
   }
   results.set(side, outputs);
   await member.stop();
+}
+
+function compareStep(i: number): void {
+  const etcd = results.get('oracle')?.[i];
+  const subject = results.get('subject')?.[i];
+  if (etcd === undefined) throw new Error(`etcd did not run the script: ${startErrors.get('oracle')?.message ?? ''}`);
+  if (subject === undefined) throw new Error(`${SUBJECT} did not run the script: ${startErrors.get('subject')?.message ?? ''}`);
+  expect(render(subject)).toEqual(render(etcd));
 }
 
 /** One text per result, so jest's diff is line by line with no escaping. */
@@ -57,11 +66,10 @@ describe(`etcdctl script: etcd 3.4 vs ${SUBJECT}`, () => {
     expect(startErrors.get('subject')?.message).toBeUndefined();
   });
 
-  test.each(SCRIPT.map((step, i) => [i, `etcdctl ${step.args.join(' ')}`] as const))('step %i: %s', (i) => {
-    const etcd = results.get('oracle')?.[i];
-    const subject = results.get('subject')?.[i];
-    if (etcd === undefined) throw new Error(`etcd did not run the script: ${startErrors.get('oracle')?.message ?? ''}`);
-    if (subject === undefined) throw new Error(`${SUBJECT} did not run the script: ${startErrors.get('subject')?.message ?? ''}`);
-    expect(render(subject)).toEqual(render(etcd));
-  });
+  test.each(SCRIPT.map((step, i) => [i, `etcdctl ${step.args.join(' ')}`] as const))('step %i: %s', (i) => compareStep(i));
+});
+
+describe(`etcdctl beyond issue 2 (maintenance, cluster, URL endpoints): etcd 3.4 vs ${SUBJECT}`, () => {
+  const offset = SCRIPT.length;
+  test.each(EXTRA_SCRIPT.map((step, i) => [offset + i, `etcdctl ${step.args.join(' ')}${step.urlEndpoint === true ? ' (URL endpoint)' : ''}`] as const))('step %i: %s', (i) => compareStep(i));
 });

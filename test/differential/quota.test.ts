@@ -86,7 +86,8 @@ function result(side: Side): Result {
   return r;
 }
 
-describe(`--quota-backend-bytes ${QUOTA_BYTES}: etcd 3.4 vs ${SUBJECT}`, () => {
+// The space quota is issue #8's deliverable; until then the subject's side is red by design (see the mismatch log).
+describe(`--quota-backend-bytes ${QUOTA_BYTES} (issue #8): etcd 3.4 vs ${SUBJECT}`, () => {
   test('etcd refuses writes over quota with the catalogue NoSpace', () => {
     const entry = CATALOGUE.NoSpace;
     expect(result('oracle').firstError).toEqual({ code: entry.code, details: entry.text });
