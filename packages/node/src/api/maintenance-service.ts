@@ -1,5 +1,5 @@
 /**
- * etcdserverpb.Maintenance: Status, HashKV and listing alarms. Defragment, Hash, Snapshot and
+ * etcdserverpb.Maintenance: Status, Hash, HashKV and listing alarms. Defragment, Snapshot and
  * MoveLeader answer UNIMPLEMENTED until the maintenance issue (#8) lands.
  */
 import { etcdserverpb } from '@corvid/proto';
@@ -20,14 +20,15 @@ export interface MaintenanceServiceDeps {
 
 const SERVICE = 'etcdserverpb.Maintenance';
 
-export function createMaintenanceService(ctx: UnaryContext, deps: MaintenanceServiceDeps): ServiceMethods<etcdserverpb.MaintenanceServer, 'alarm' | 'status' | 'hashKv'> {
+export function createMaintenanceService(ctx: UnaryContext, deps: MaintenanceServiceDeps): ServiceMethods<etcdserverpb.MaintenanceServer, 'alarm' | 'status' | 'hash' | 'hashKv'> {
   const { identity, backend, kv } = deps;
   return {
     // Corvid raises no alarm yet (the space quota arrives with #8): the list is truthfully empty,
     // and raising or clearing one is refused until then.
     alarm: unary(ctx, SERVICE, 'Alarm', (request: etcdserverpb.AlarmRequest): etcdserverpb.AlarmResponse => {
       if (request.action !== etcdserverpb.AlarmRequest_AlarmAction.GET) throw new CorvidError('NotYetImplemented', { detail: 'raising or clearing alarms arrives with the space quota' });
-      return { header: responseHeader(identity, BigInt(kv.currentRevision())), alarms: [] };
+      // etcd answers Alarm without a header (its maintenance server does not fill one).
+      return { header: undefined, alarms: [] };
     }),
     status: unary(ctx, SERVICE, 'Status', (): etcdserverpb.StatusResponse => {
       const raft = deps.raftStatus();
@@ -45,6 +46,10 @@ export function createMaintenanceService(ctx: UnaryContext, deps: MaintenanceSer
         isLearner: false,
       };
     }),
+    hash: unary(ctx, SERVICE, 'Hash', (): etcdserverpb.HashResponse => ({
+      header: responseHeader(identity, BigInt(kv.currentRevision())),
+      hash: backend.hash(),
+    })),
     hashKv: unary(ctx, SERVICE, 'HashKV', (request: etcdserverpb.HashKVRequest): etcdserverpb.HashKVResponse => {
       const { hash, compactRevision, revision } = kv.hashKV(Number(request.revision));
       return { header: responseHeader(identity, BigInt(revision)), hash, compactRevision: BigInt(compactRevision) };

@@ -21,7 +21,8 @@ interface Route {
   readonly grpcPath: string;
   readonly request: JsonCodec;
   readonly response: JsonCodec;
-  /** The response's message name, to find its .proto field names. */
+  /** Message names, to find .proto field names and base64 fields. */
+  readonly requestType: string;
   readonly responseType: string;
 }
 
@@ -29,28 +30,29 @@ interface Route {
 export type UnaryInvoker = (grpcPath: string, request: unknown) => Promise<unknown>;
 
 const pb = etcdserverpb;
-const r = (grpcPath: string, request: JsonCodec, response: JsonCodec): Route => {
-  const responseType = /\/(\w+)$/.exec(grpcPath)?.[1] ?? '';
-  return { grpcPath, request, response, responseType: RESPONSE_TYPES[responseType] ?? `${responseType}Response` };
+
+/** Message name stems that are not the method name (`Compact` takes a CompactionRequest). */
+const MESSAGE_STEMS: Readonly<Record<string, string>> = {
+  Compact: 'Compaction',
+  UserAdd: 'AuthUserAdd',
+  UserGet: 'AuthUserGet',
+  UserList: 'AuthUserList',
+  UserDelete: 'AuthUserDelete',
+  UserChangePassword: 'AuthUserChangePassword',
+  UserGrantRole: 'AuthUserGrantRole',
+  UserRevokeRole: 'AuthUserRevokeRole',
+  RoleAdd: 'AuthRoleAdd',
+  RoleGet: 'AuthRoleGet',
+  RoleList: 'AuthRoleList',
+  RoleDelete: 'AuthRoleDelete',
+  RoleGrantPermission: 'AuthRoleGrantPermission',
+  RoleRevokePermission: 'AuthRoleRevokePermission',
 };
 
-/** Response message names that are not `<Method>Response`. */
-const RESPONSE_TYPES: Readonly<Record<string, string>> = {
-  Range: 'RangeResponse',
-  Compact: 'CompactionResponse',
-  UserAdd: 'AuthUserAddResponse',
-  UserGet: 'AuthUserGetResponse',
-  UserList: 'AuthUserListResponse',
-  UserDelete: 'AuthUserDeleteResponse',
-  UserChangePassword: 'AuthUserChangePasswordResponse',
-  UserGrantRole: 'AuthUserGrantRoleResponse',
-  UserRevokeRole: 'AuthUserRevokeRoleResponse',
-  RoleAdd: 'AuthRoleAddResponse',
-  RoleGet: 'AuthRoleGetResponse',
-  RoleList: 'AuthRoleListResponse',
-  RoleDelete: 'AuthRoleDeleteResponse',
-  RoleGrantPermission: 'AuthRoleGrantPermissionResponse',
-  RoleRevokePermission: 'AuthRoleRevokePermissionResponse',
+const r = (grpcPath: string, request: JsonCodec, response: JsonCodec): Route => {
+  const method = /\/(\w+)$/.exec(grpcPath)?.[1] ?? '';
+  const stem = MESSAGE_STEMS[method] ?? method;
+  return { grpcPath, request, response, requestType: `${stem}Request`, responseType: `${stem}Response` };
 };
 
 /** The HTTP bindings of etcd 3.4's rpc.proto (google.api.http options), unary methods only. */
@@ -140,7 +142,10 @@ export async function serveGateway(deps: GatewayDeps, req: http.IncomingMessage,
   }
   let request: unknown;
   try {
-    request = route.request.fromJSON(body.trim() === '' ? {} : JSON.parse(body));
+    const json: unknown = body.trim() === '' ? {} : JSON.parse(body);
+    const badBase64 = firstBadBase64(json, route.requestType);
+    if (badBase64 !== null) return sendError(res, status.INVALID_ARGUMENT, `illegal base64 data at input byte ${badBase64}`);
+    request = route.request.fromJSON(json);
   } catch (err) {
     return sendError(res, status.INVALID_ARGUMENT, goJsonError(body, err));
   }
@@ -157,7 +162,7 @@ export async function serveGateway(deps: GatewayDeps, req: http.IncomingMessage,
 /** Renames the keys of `value`, a toJSON result of message `type`, to .proto names, recursively. */
 function toProtoNames(value: unknown, type: string | undefined): unknown {
   if (Array.isArray(value)) return value.map((item) => toProtoNames(item, type));
-  if (value === null || typeof value !== 'object' || type === undefined) return value;
+  if (value === null || typeof value !== 'object' || type === undefined || type === 'bytes') return value;
   const fields = PROTO_MESSAGE_FIELDS[type] ?? {};
   const out: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) {
@@ -165,6 +170,69 @@ function toProtoNames(value: unknown, type: string | undefined): unknown {
     out[original] = toProtoNames(inner, nested);
   }
   return out;
+}
+
+/** The .proto field of `key` (a JSON or a .proto name) in message `type`. */
+function fieldOf(type: string, key: string): readonly [string, string?] | undefined {
+  const fields = PROTO_MESSAGE_FIELDS[type] ?? {};
+  return fields[key] ?? Object.values(fields).find(([original]) => original === key);
+}
+
+/**
+ * Where Go's base64.StdEncoding (which decodes etcd's JSON bytes fields) first fails in the
+ * request's bytes fields, walking nested messages; null if they all decode.
+ */
+function firstBadBase64(value: unknown, type: string): number | null {
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const bad = firstBadBase64(item, type);
+      if (bad !== null) return bad;
+    }
+    return null;
+  }
+  if (value === null || typeof value !== 'object') return null;
+  for (const [key, inner] of Object.entries(value)) {
+    const nested = fieldOf(type, key)?.[1];
+    if (nested === undefined) continue;
+    const bad = nested === 'bytes' ? (typeof inner === 'string' ? goBase64ErrorIndex(inner) : null) : firstBadBase64(inner, nested);
+    if (bad !== null) return bad;
+  }
+  return null;
+}
+
+const BASE64_ALPHABET = /^[A-Za-z0-9+/]$/;
+const isNewline = (c: string | undefined): boolean => c === '\n' || c === '\r';
+
+/** The index Go's base64.StdEncoding.Decode reports as corrupt (padding required, newlines skipped), or null. */
+export function goBase64ErrorIndex(s: string): number | null {
+  let si = 0;
+  while (si < s.length) {
+    let j = 0;
+    while (j < 4) {
+      if (si === s.length) return j === 0 ? null : si - j;
+      const c = s[si] as string;
+      si++;
+      if (isNewline(c)) continue;
+      if (c === '=') return paddingError(s, si, j);
+      if (!BASE64_ALPHABET.test(c)) return si - 1;
+      j++;
+    }
+  }
+  return null;
+}
+
+/** After a '=' at si - 1 with j characters of the quantum read: Go's padding rules. */
+function paddingError(s: string, si: number, j: number): number | null {
+  if (j < 2) return si - 1;
+  let at = si;
+  if (j === 2) {
+    while (at < s.length && isNewline(s[at])) at++;
+    if (at === s.length) return s.length;
+    if (s[at] !== '=') return at - 1;
+    at++;
+  }
+  while (at < s.length && isNewline(s[at])) at++;
+  return at < s.length ? at : null;
 }
 
 /**
