@@ -2,7 +2,9 @@
  * etcdserverpb.KV: checks each request as etcd's v3rpc does, serves ranges from the store and
  * sends writes through the proposer, then completes the response header.
  */
-import type { etcdserverpb } from '@corvid/proto';
+import { etcdserverpb } from '@corvid/proto';
+import type { QuotaChecker, QuotaRequest } from '../alarm/index.js';
+import { CorvidError, isCorvidError } from '../errors/index.js';
 import type { KvStore } from '../mvcc/index.js';
 import type { Proposer } from '../server/proposer.js';
 import { withHeader, type MemberIdentity } from './header.js';
@@ -14,6 +16,7 @@ export interface KvServiceDeps {
   readonly kv: KvStore;
   readonly proposer: Proposer;
   readonly maxTxnOps: number;
+  readonly quota: QuotaChecker;
 }
 
 const SERVICE = 'etcdserverpb.KV';
@@ -26,6 +29,7 @@ export function createKvService(ctx: UnaryContext, deps: KvServiceDeps): etcdser
       return withHeader(identity, kv.range(request));
     }),
     put: unary(ctx, SERVICE, 'Put', async (request: etcdserverpb.PutRequest) => {
+      await checkQuota(deps, { $case: 'put', value: request });
       checkPutRequest(request);
       return withHeader(identity, (await proposer.propose({ $case: 'put', value: request })) as etcdserverpb.PutResponse);
     }),
@@ -34,6 +38,7 @@ export function createKvService(ctx: UnaryContext, deps: KvServiceDeps): etcdser
       return withHeader(identity, (await proposer.propose({ $case: 'deleteRange', value: request })) as etcdserverpb.DeleteRangeResponse);
     }),
     txn: unary(ctx, SERVICE, 'Txn', async (request: etcdserverpb.TxnRequest) => {
+      await checkQuota(deps, { $case: 'txn', value: request });
       checkTxn(request, deps.maxTxnOps);
       return withHeader(identity, (await proposer.propose({ $case: 'txn', value: request })) as etcdserverpb.TxnResponse);
     }),
@@ -41,4 +46,20 @@ export function createKvService(ctx: UnaryContext, deps: KvServiceDeps): etcdser
       return withHeader(identity, (await proposer.propose({ $case: 'compaction', value: request })) as etcdserverpb.CompactionResponse);
     }),
   };
+}
+
+/**
+ * etcd's quotaKVServer, which runs before the request's own checks: a request that would take
+ * the backend to its quota raises the NOSPACE alarm (through the log, so every member refuses
+ * writes) and is refused with NoSpace, whether or not raising the alarm succeeded.
+ */
+async function checkQuota(deps: KvServiceDeps, request: QuotaRequest): Promise<void> {
+  if (deps.quota.available(request)) return;
+  const alarm = { action: etcdserverpb.AlarmRequest_AlarmAction.ACTIVATE, memberID: deps.identity.memberId, alarm: etcdserverpb.AlarmType.NOSPACE };
+  try {
+    await deps.proposer.propose({ $case: 'alarm', value: alarm });
+  } catch (err) {
+    if (!isCorvidError(err)) throw err;
+  }
+  throw new CorvidError('NoSpace');
 }

@@ -5,11 +5,13 @@
  * deterministic: it reads nothing but the entry and the store (no clock, no randomness, no
  * member-local config), so the same log gives byte-identical state on every member.
  */
-import { corvidpb, type etcdserverpb } from '@corvid/proto';
+import { corvidpb, etcdserverpb } from '@corvid/proto';
+import { AlarmStore, requestCost } from '../alarm/index.js';
 import { assert, CorvidError, isCorvidError } from '../errors/index.js';
 import type { KvStore, KvWrite } from '../mvcc/index.js';
 import type { Backend, WriteTxn } from '../storage/index.js';
 import { META_APPLIED_INDEX, decodeMetaInt, encodeMetaInt } from '../storage/schema.js';
+import { applyAlarm } from './apply-alarm.js';
 import { applyCompaction } from './apply-compaction.js';
 import { applyDelete, checkDelete } from './apply-delete.js';
 import { applyPut, checkPut } from './apply-put.js';
@@ -26,7 +28,8 @@ export type ApplyResponse =
   | etcdserverpb.PutResponse
   | etcdserverpb.DeleteRangeResponse
   | etcdserverpb.TxnResponse
-  | etcdserverpb.CompactionResponse;
+  | etcdserverpb.CompactionResponse
+  | etcdserverpb.AlarmResponse;
 
 /**
  * The outcome of one entry. `skipped`: the entry was at or below the applied index and was not
@@ -40,11 +43,14 @@ export type ApplyResult =
 export class Applier {
   private readonly backend: Backend;
   private readonly kv: KvStore;
+  /** Raised alarms: changed by applied AlarmRequests, and NOSPACE or CORRUPT narrow what applies. */
+  readonly alarms: AlarmStore;
   private applied: number;
 
   constructor(backend: Backend, kv: KvStore) {
     this.backend = backend;
     this.kv = kv;
+    this.alarms = new AlarmStore(backend);
     this.applied = decodeMetaInt(backend.meta.get(META_APPLIED_INDEX), 0);
   }
 
@@ -85,6 +91,7 @@ export class Applier {
     } catch (err) {
       // The transaction was aborted: forget what this batch did in memory, then let it crash.
       this.kv.reload();
+      this.alarms.reload();
       this.applied = decodeMetaInt(this.backend.meta.get(META_APPLIED_INDEX), 0);
       throw err;
     }
@@ -109,6 +116,9 @@ export class Applier {
       return { result: { ok: false, error: new CorvidError('Corrupt', { cause, detail: `entry ${entry.index} does not decode` }) } };
     }
     const op = request.request;
+    if (op?.$case === 'alarm') return { result: { ok: true, response: applyAlarm(txn, this.alarms, op.value) } };
+    const refusal = refusedByAlarm(this.alarms, op);
+    if (refusal !== undefined) return { result: { ok: false, error: refusal } };
     if (op?.$case === 'compaction') {
       try {
         const response = applyCompaction(txn, this.kv, op.value);
@@ -131,6 +141,19 @@ export class Applier {
   }
 }
 
+/**
+ * What a raised alarm refuses, as etcd's narrowed appliers do: under CORRUPT every store change
+ * (applierV3Corrupt); under NOSPACE puts, txns whose puts cost space, and lease grants
+ * (applierV3Capped). Deletes, compaction and read-only txns go on, so space can be freed.
+ */
+function refusedByAlarm(alarms: AlarmStore, op: corvidpb.InternalRequest['request']): CorvidError | undefined {
+  if (op === undefined) return undefined;
+  if (alarms.isRaised(etcdserverpb.AlarmType.CORRUPT)) return new CorvidError('Corrupt');
+  if (!alarms.isRaised(etcdserverpb.AlarmType.NOSPACE)) return undefined;
+  const costsSpace = op.$case === 'put' || op.$case === 'leaseGrant' || (op.$case === 'txn' && requestCost(op) > 0);
+  return costsSpace ? new CorvidError('NoSpace') : undefined;
+}
+
 /** One function per operation; every check precedes every write. */
 function dispatch(txn: WriteTxn, write: KvWrite, op: corvidpb.InternalRequest['request']): ApplyResponse {
   if (op === undefined) return { header: revisionHeader(write.rev()) };
@@ -144,7 +167,7 @@ function dispatch(txn: WriteTxn, write: KvWrite, op: corvidpb.InternalRequest['r
     case 'txn':
       return applyTxn(txn, write, op.value);
     default:
-      // Leases and alarms arrive with their own issues; until then nothing proposes them.
+      // Leases arrive with their own issue; until then nothing proposes them.
       throw new CorvidError('NotCapable', { detail: `${op.$case} is not supported yet` });
   }
 }

@@ -10,6 +10,7 @@ import { listenForClients, type ClientListener } from '../api/client-listener.js
 import type { MemberIdentity } from '../api/header.js';
 import { createHealthService, HealthState } from '../api/health-service.js';
 import { createHttpServer } from '../api/http/handler.js';
+import { QuotaChecker } from '../alarm/index.js';
 import { createKvService } from '../api/kv-service.js';
 import { createMaintenanceService } from '../api/maintenance-service.js';
 import { GrpcServices } from '../api/grpc-services.js';
@@ -106,7 +107,8 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   });
   const services = new GrpcServices(grpcServer, maxReceiveBytes);
   const addService = <S extends ServiceDefinition>(service: S, implementation: UntypedServiceImplementation): void => services.add(service, implementation);
-  addService(etcdserverpb.KVService, createKvService(ctx, { identity, kv, proposer, maxTxnOps: config.maxTxnOps }));
+  const quota = new QuotaChecker(config.quotaBackendBytes, () => backend.sizeBytes());
+  addService(etcdserverpb.KVService, createKvService(ctx, { identity, kv, proposer, maxTxnOps: config.maxTxnOps, quota }));
   addService(etcdserverpb.MaintenanceService, createMaintenanceService(ctx, {
     identity, backend, kv, raftStatus: () => raft.status(),
   }));

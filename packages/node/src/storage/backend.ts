@@ -75,6 +75,7 @@ export class Backend {
   private readonly root: RootDatabase<Buffer, Buffer>;
   private readonly commitSeconds: Histogram;
   private inWrite = false;
+  private sizeBytesCache: number | undefined;
   private closed = false;
   /** Commits so far, and how many of them are known durable. */
   private committedSeq = 0;
@@ -138,6 +139,8 @@ export class Backend {
       }, COMMIT_FLAGS[this.durability]);
       this.commitSeconds.observe((performance.now() - bodyDoneMs) / 1000);
       this.committedSeq += 1;
+      // The file only grows in a commit: the quota check reads the size per request, the disk once per commit.
+      this.sizeBytesCache = undefined;
       if (this.durability === 'commit') this.syncedSeq = this.committedSeq;
       return result;
     } finally {
@@ -152,7 +155,8 @@ export class Backend {
 
   /** Physical size of the data file (StatusResponse.dbSize). */
   sizeBytes(): number {
-    return statSync(join(this.path, 'data.mdb')).size;
+    this.sizeBytesCache ??= statSync(join(this.path, 'data.mdb')).size;
+    return this.sizeBytesCache;
   }
 
   /** Bytes of pages in use: the two meta pages plus every page of every named DB and the catalog. */

@@ -8,6 +8,7 @@
  * | DB        | key                                            | value                              |
  * |-----------|------------------------------------------------|------------------------------------|
  * | `meta`    | ASCII name (META_*)                            | int64 big-endian                   |
+ * | `meta`    | `alarm/` member(8) type(4) (META_ALARM_PREFIX) | empty                              |
  * | `live`    | user key, raw                                  | record (latest version; live only) |
  * | `history` | escape(user key) 0x00 ~main(8) ~sub(4)         | record (every version + tombstones)|
  * | `revs`    | main(8) sub(4), big-endian                     | flags(1) user key                  |
@@ -32,6 +33,11 @@ export const META_CURRENT_REVISION = Buffer.from('currentRevision', 'latin1');
 export const META_COMPACT_REVISION = Buffer.from('compactRevision', 'latin1');
 /** Revision up to which old versions are physically gone; absent = -1. Lags META_COMPACT_REVISION. */
 export const META_FINISHED_COMPACT_REVISION = Buffer.from('finishedCompactRevision', 'latin1');
+/**
+ * Raised alarms (etcd's `alarm` bucket): key `alarm/` member id(8, big-endian) alarm type(4,
+ * big-endian), empty value. Written only by the applier, so every member holds the same list.
+ */
+export const META_ALARM_PREFIX = Buffer.from('alarm/', 'latin1');
 
 /** LMDB's key size limit as compiled into lmdb-js (checked at startup by the tests). */
 export const MAX_LMDB_KEY_BYTES = 1978;
