@@ -123,6 +123,8 @@ export class RaftDriver<R> {
       maxSizePerMsgBytes: MAX_SIZE_PER_MSG_BYTES,
       maxInflightMsgs: MAX_INFLIGHT_MSGS,
       maxUncommittedEntriesSizeBytes: MAX_UNCOMMITTED_ENTRIES_SIZE_BYTES,
+      // etcd's raft defaults MaxCommittedSizePerReady to MaxSizePerMsg: a long replay is applied in 1 MiB batches.
+      maxCommittedSizePerReadyBytes: MAX_SIZE_PER_MSG_BYTES,
       random: options.random,
       logger: options.logger,
     });
