@@ -4,6 +4,7 @@
  * Method: send REQUESTS in order with fetch to a fresh etcd, then a fresh subject (one at a time); compare status and
  * body, with ids masked (and the storage/raft fields of maintenance/status, as in the etcdctl differential).
  */
+import { SideBySide } from '../harness/differential.js';
 import { maskText, type MaskName } from '../harness/mask.js';
 import { ProcessGroup, SUBJECT } from '../harness/processes.js';
 
@@ -56,42 +57,26 @@ const REQUESTS: readonly GatewayRequest[] = [
   { path: '/v3/cluster/member/list', body: '{}' },
 ];
 
-type Side = 'oracle' | 'subject';
 const group = new ProcessGroup();
-const answers = new Map<Side, string[]>();
-const failures = new Map<Side, Error>();
-
-async function run(side: Side): Promise<void> {
-  try {
-    const member = await group.start(side === 'oracle' ? 'etcd' : SUBJECT);
-    try {
-      const list: string[] = [];
-      for (const req of REQUESTS) {
-        const init: RequestInit = { method: req.method ?? 'POST' };
-        if (req.body !== undefined) init.body = req.body;
-        const res = await fetch(`${member.clientUrl}${req.path}`, init);
-        list.push(`${res.status}\n${maskText(await res.text(), req.masks ?? [])}`);
-      }
-      answers.set(side, list);
-    } finally {
-      await member.stop();
-    }
-  } catch (err) {
-    failures.set(side, err as Error);
-  }
-}
+const sides = new SideBySide<string[]>(group);
 
 beforeAll(async () => {
-  await run('oracle');
-  await run('subject');
+  await sides.run(async (member) => {
+    const list: string[] = [];
+    for (const req of REQUESTS) {
+      const init: RequestInit = { method: req.method ?? 'POST' };
+      if (req.body !== undefined) init.body = req.body;
+      const res = await fetch(`${member.clientUrl}${req.path}`, init);
+      list.push(`${res.status}\n${maskText(await res.text(), req.masks ?? [])}`);
+    }
+    return list;
+  });
 }, 60_000);
 
 afterAll(async () => group.cleanup());
 
 describe(`JSON gateway: etcd 3.4 vs ${SUBJECT}`, () => {
   test.each(REQUESTS.map((r, i) => [i, r.method ?? 'POST', r.path, (r.body ?? '').slice(0, 60)] as const))('%i: %s %s %s', (i) => {
-    const etcd = answers.get('oracle')?.[i];
-    if (etcd === undefined) throw new Error(`etcd did not answer: ${failures.get('oracle')?.message ?? ''}`);
-    expect(answers.get('subject')?.[i] ?? `no answer: ${failures.get('subject')?.message ?? ''}`).toEqual(etcd);
+    expect(sides.get('subject')[i]).toEqual(sides.get('oracle')[i]);
   });
 });

@@ -6,6 +6,7 @@
  * time); compare the response bytes (hex) or {code, details}.
  */
 import { Client, credentials } from '@grpc/grpc-js';
+import { SideBySide } from '../harness/differential.js';
 import { ProcessGroup, SUBJECT } from '../harness/processes.js';
 
 interface RawCall {
@@ -26,10 +27,8 @@ const CALLS: readonly RawCall[] = [
 ];
 
 const CALL_DEADLINE_MS = 5_000;
-type Side = 'oracle' | 'subject';
 const group = new ProcessGroup();
-const answers = new Map<Side, string[]>();
-const failures = new Map<Side, Error>();
+const sides = new SideBySide<string[]>(group);
 
 async function rawCall(client: Client, call: RawCall): Promise<string> {
   return new Promise((resolve) => {
@@ -40,34 +39,23 @@ async function rawCall(client: Client, call: RawCall): Promise<string> {
   });
 }
 
-async function run(side: Side): Promise<void> {
-  try {
-    const member = await group.start(side === 'oracle' ? 'etcd' : SUBJECT);
+beforeAll(async () => {
+  await sides.run(async (member) => {
     const client = new Client(member.endpoint, credentials.createInsecure());
     try {
       const list: string[] = [];
       for (const call of CALLS) list.push(await rawCall(client, call));
-      answers.set(side, list);
+      return list;
     } finally {
       client.close();
-      await member.stop();
     }
-  } catch (err) {
-    failures.set(side, err as Error);
-  }
-}
-
-beforeAll(async () => {
-  await run('oracle');
-  await run('subject');
+  });
 }, 60_000);
 
 afterAll(async () => group.cleanup());
 
 describe(`gRPC surface: etcd 3.4 vs ${SUBJECT}`, () => {
   test.each(CALLS.map((c, i) => [c.name, i] as const))('%s', (_name, i) => {
-    const etcd = answers.get('oracle')?.[i];
-    if (etcd === undefined) throw new Error(`etcd did not answer: ${failures.get('oracle')?.message ?? ''}`);
-    expect(answers.get('subject')?.[i] ?? `no answer: ${failures.get('subject')?.message ?? ''}`).toEqual(etcd);
+    expect(sides.get('subject')[i]).toEqual(sides.get('oracle')[i]);
   });
 });

@@ -5,14 +5,13 @@
  * each response (or {code, details}) is rendered as JSON text with int64 as strings and bytes as text, non-zero
  * cluster/member ids masked and the raft term masked (etcdctl.test.ts compares raft_term); one test per step.
  */
+import { SideBySide } from '../harness/differential.js';
 import { kvClient, outcome } from '../harness/grpc.js';
 import { ProcessGroup, SUBJECT } from '../harness/processes.js';
 import { KV_SCRIPT, setup } from './kv-script.js';
 
-type Side = 'oracle' | 'subject';
 const group = new ProcessGroup();
-const rendered = new Map<Side, string[]>();
-const failures = new Map<Side, Error>();
+const sides = new SideBySide<string[]>(group);
 /** A member that hangs on every call stops the run after this long (each call has a 5 s deadline). */
 const SCRIPT_DEADLINE_MS = 45_000;
 
@@ -35,9 +34,8 @@ function render(value: unknown): string {
   );
 }
 
-async function run(side: Side): Promise<void> {
-  try {
-    const member = await group.start(side === 'oracle' ? 'etcd' : SUBJECT);
+beforeAll(async () => {
+  await sides.run(async (member) => {
     const kv = kvClient(member.endpoint);
     try {
       await setup(kv);
@@ -48,29 +46,17 @@ async function run(side: Side): Promise<void> {
         const result = await outcome(step.call(kv));
         list.push(render(result.ok ? result.value : { code: result.code, details: result.details }));
       }
-      rendered.set(side, list);
+      return list;
     } finally {
       kv.close();
-      await member.stop();
     }
-  } catch (err) {
-    failures.set(side, err as Error);
-  }
-}
-
-beforeAll(async () => {
-  await run('oracle');
-  await run('subject');
+  });
 }, 120_000);
 
 afterAll(async () => group.cleanup());
 
 describe(`raw KV requests: etcd 3.4 vs ${SUBJECT}`, () => {
   test.each(KV_SCRIPT.map((step, i) => [i, step.name] as const))('step %i: %s', (i) => {
-    const etcd = rendered.get('oracle')?.[i];
-    const subject = rendered.get('subject')?.[i];
-    if (etcd === undefined) throw new Error(`etcd did not run the script: ${failures.get('oracle')?.message ?? ''}`);
-    if (subject === undefined) throw new Error(`${SUBJECT} did not run the script: ${failures.get('subject')?.message ?? ''}`);
-    expect(subject).toEqual(etcd);
+    expect(sides.get('subject')[i]).toEqual(sides.get('oracle')[i]);
   });
 });

@@ -6,6 +6,7 @@
  * SHA-256, everything else as text.
  */
 import { createHash } from 'node:crypto';
+import { SideBySide } from '../harness/differential.js';
 import { etcdctl } from '../harness/etcdctl.js';
 import { maskText } from '../harness/mask.js';
 import { errorOf, kvClient, outcome, type KvApi } from '../harness/grpc.js';
@@ -90,39 +91,26 @@ const STEPS: readonly Step[] = [
   },
 ];
 
-type Side = 'oracle' | 'subject';
 const group = new ProcessGroup();
-const answers = new Map<Side, string[]>();
-const failures = new Map<Side, Error>();
+const sides = new SideBySide<string[]>(group);
 
-async function run(side: Side): Promise<void> {
-  try {
-    const member = await group.start(side === 'oracle' ? 'etcd' : SUBJECT);
+beforeAll(async () => {
+  await sides.run(async (member) => {
     const kv = kvClient(member.endpoint, { 'grpc.max_receive_message_length': -1 });
     try {
       const list: string[] = [];
       for (const step of STEPS) list.push(await step.run(member, kv).catch((err: unknown) => `threw: ${(err as Error).message}`));
-      answers.set(side, list);
+      return list;
     } finally {
       kv.close();
-      await member.stop();
     }
-  } catch (err) {
-    failures.set(side, err as Error);
-  }
-}
-
-beforeAll(async () => {
-  await run('oracle');
-  await run('subject');
+  });
 }, 120_000);
 
 afterAll(async () => group.cleanup());
 
 describe(`large and binary data: etcd 3.4 vs ${SUBJECT}`, () => {
   test.each(STEPS.map((s, i) => [s.name, i] as const))('%s', (_name, i) => {
-    const etcd = answers.get('oracle')?.[i];
-    if (etcd === undefined) throw new Error(`etcd did not run: ${failures.get('oracle')?.message ?? ''}`);
-    expect(answers.get('subject')?.[i] ?? `no answer: ${failures.get('subject')?.message ?? ''}`).toEqual(etcd);
+    expect(sides.get('subject')[i]).toEqual(sides.get('oracle')[i]);
   });
 });
