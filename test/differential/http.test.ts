@@ -5,6 +5,7 @@
  * Method: start etcd, make one gRPC put and every HTTP request in REQUESTS, stop it; the same against Corvid; compare.
  */
 import { kvClient, bytes } from '../harness/grpc.js';
+import { SideBySide, type Side } from '../harness/differential.js';
 import { ProcessGroup, SUBJECT } from '../harness/processes.js';
 
 interface HttpRequest {
@@ -35,9 +36,7 @@ const REQUESTS: readonly HttpRequest[] = [
 const COMPARED_HEADERS = ['content-type', 'access-control-allow-headers', 'access-control-allow-methods', 'access-control-allow-origin', 'allow', 'x-content-type-options'];
 
 const group = new ProcessGroup();
-type Side = 'oracle' | 'subject';
-const answers = new Map<Side, HttpAnswer[]>();
-const failures = new Map<Side, Error>();
+const sides = new SideBySide<HttpAnswer[]>(group);
 
 async function ask(baseUrl: string, req: HttpRequest): Promise<HttpAnswer> {
   const res = await fetch(`${baseUrl}${req.path}`, { method: req.method });
@@ -49,35 +48,26 @@ async function ask(baseUrl: string, req: HttpRequest): Promise<HttpAnswer> {
   return { status: res.status, headers, body: await res.text() };
 }
 
-async function run(side: Side): Promise<void> {
-  try {
-    const member = await group.start(side === 'oracle' ? 'etcd' : SUBJECT);
+beforeAll(async () => {
+  await sides.run(async (member) => {
     const kv = kvClient(member.endpoint);
     try {
       await kv.put({ key: bytes('k'), value: bytes('v') });
       const list: HttpAnswer[] = [];
       for (const req of REQUESTS) list.push(await ask(member.clientUrl, req));
-      answers.set(side, list);
+      return list;
     } finally {
       kv.close();
-      await member.stop();
     }
-  } catch (err) {
-    failures.set(side, err as Error);
-  }
-}
-
-beforeAll(async () => {
-  await run('oracle');
-  await run('subject');
+  });
 }, 60_000);
 
 afterAll(async () => group.cleanup());
 
 function answer(side: Side, path: string, method = 'GET'): HttpAnswer {
   const i = REQUESTS.findIndex((r) => r.path === path && r.method === method);
-  const a = answers.get(side)?.[i];
-  if (a === undefined) throw new Error(`${side} gave no answer for ${method} ${path}: ${failures.get(side)?.message ?? ''}`);
+  const a = sides.get(side)[i];
+  if (a === undefined) throw new Error(`no request ${method} ${path}`);
   return a;
 }
 

@@ -9,7 +9,8 @@
 import { etcdserverpb } from '@corvid/proto';
 import { CATALOGUE } from '@corvid/node';
 import { bytes, errorOf, kvClient, maintenanceClient, outcome, type KvApi } from '../harness/grpc.js';
-import { ProcessGroup, SUBJECT } from '../harness/processes.js';
+import { SideBySide } from '../harness/differential.js';
+import { ProcessGroup, SUBJECT, type Member } from '../harness/processes.js';
 
 const QUOTA_BYTES = 256 * 1024;
 const VALUE_BYTES = 10_000;
@@ -17,7 +18,6 @@ const VALUE_BYTES = 10_000;
 const MAX_PUTS = 200;
 
 type Answer = ReturnType<typeof errorOf>;
-type Side = 'oracle' | 'subject';
 
 interface Probe {
   readonly name: string;
@@ -44,67 +44,51 @@ interface Result {
 }
 
 const group = new ProcessGroup();
-const results = new Map<Side, Result>();
-const failures = new Map<Side, Error>();
+const sides = new SideBySide<Result>(group, { quotaBackendBytes: QUOTA_BYTES });
 
-async function run(side: Side): Promise<void> {
+async function fillAndProbe(member: Member): Promise<Result> {
+  const kv = kvClient(member.endpoint);
+  const maintenance = maintenanceClient(member.endpoint);
   try {
-    const member = await group.start(side === 'oracle' ? 'etcd' : SUBJECT, { quotaBackendBytes: QUOTA_BYTES });
-    const kv = kvClient(member.endpoint);
-    const maintenance = maintenanceClient(member.endpoint);
-    try {
-      let firstError: Answer = 'ok';
-      let puts = 0;
-      for (; puts < MAX_PUTS && firstError === 'ok'; puts++) {
-        firstError = errorOf(await outcome(kv.put({ key: bytes(`q/${String(puts).padStart(4, '0')}`), value: Buffer.alloc(VALUE_BYTES, 'x') })));
-      }
-      const probes: Answer[] = [];
-      for (const probe of PROBES) probes.push(errorOf(await outcome(probe.call(kv))));
-      const alarmResult = await outcome(maintenance.alarm({ action: etcdserverpb.AlarmRequest_AlarmAction.GET }));
-      const alarms = alarmResult.ok ? alarmResult.value.alarms.map((a) => etcdserverpb.alarmTypeToJSON(a.alarm)) : [`error ${alarmResult.code}: ${alarmResult.details}`];
-      results.set(side, { firstError, putsBeforeError: puts - 1, probes, alarms });
-    } finally {
-      kv.close();
-      maintenance.close();
-      await member.stop();
+    let firstError: Answer = 'ok';
+    let puts = 0;
+    for (; puts < MAX_PUTS && firstError === 'ok'; puts++) {
+      firstError = errorOf(await outcome(kv.put({ key: bytes(`q/${String(puts).padStart(4, '0')}`), value: Buffer.alloc(VALUE_BYTES, 'x') })));
     }
-  } catch (err) {
-    failures.set(side, err as Error);
+    const probes: Answer[] = [];
+    for (const probe of PROBES) probes.push(errorOf(await outcome(probe.call(kv))));
+    const alarmResult = await outcome(maintenance.alarm({ action: etcdserverpb.AlarmRequest_AlarmAction.GET }));
+    const alarms = alarmResult.ok ? alarmResult.value.alarms.map((a) => etcdserverpb.alarmTypeToJSON(a.alarm)) : [`error ${alarmResult.code}: ${alarmResult.details}`];
+    return { firstError, putsBeforeError: puts - 1, probes, alarms };
+  } finally {
+    kv.close();
+    maintenance.close();
   }
 }
 
-beforeAll(async () => {
-  await run('oracle');
-  await run('subject');
-}, 120_000);
+beforeAll(async () => sides.run(fillAndProbe), 120_000);
 
 afterAll(async () => group.cleanup());
-
-function result(side: Side): Result {
-  const r = results.get(side);
-  if (r === undefined) throw new Error(`${side} did not run: ${failures.get(side)?.message ?? ''}`);
-  return r;
-}
 
 // The space quota is issue #8's deliverable; until then the subject's side is red by design (see the mismatch log).
 describe(`--quota-backend-bytes ${QUOTA_BYTES} (issue #8): etcd 3.4 vs ${SUBJECT}`, () => {
   test('etcd refuses writes over quota with the catalogue NoSpace', () => {
     const entry = CATALOGUE.NoSpace;
-    expect(result('oracle').firstError).toEqual({ code: entry.code, details: entry.text });
-    expect(result('oracle').putsBeforeError).toBeGreaterThan(0);
+    expect(sides.get('oracle').firstError).toEqual({ code: entry.code, details: entry.text });
+    expect(sides.get('oracle').putsBeforeError).toBeGreaterThan(0);
   });
 
   test(`${SUBJECT} hits the quota after some puts, with etcd's error`, () => {
-    expect(result('subject').firstError).toEqual(result('oracle').firstError);
-    expect(result('subject').putsBeforeError).toBeGreaterThan(0);
+    expect(sides.get('subject').firstError).toEqual(sides.get('oracle').firstError);
+    expect(sides.get('subject').putsBeforeError).toBeGreaterThan(0);
   });
 
   test.each(PROBES.map((p, i) => [p.name, i] as const))('over quota: %s', (_name, i) => {
-    expect(result('subject').probes[i]).toEqual(result('oracle').probes[i]);
+    expect(sides.get('subject').probes[i]).toEqual(sides.get('oracle').probes[i]);
   });
 
   test('the alarm list holds NOSPACE', () => {
-    expect(result('oracle').alarms).toEqual(['NOSPACE']);
-    expect(result('subject').alarms).toEqual(result('oracle').alarms);
+    expect(sides.get('oracle').alarms).toEqual(['NOSPACE']);
+    expect(sides.get('subject').alarms).toEqual(sides.get('oracle').alarms);
   });
 });
