@@ -6,58 +6,50 @@
  */
 import { CATALOGUE } from '@corvid/node';
 import { bytes, errorOf, kvClient, outcome } from '../harness/grpc.js';
-import { ProcessGroup, SUBJECT } from '../harness/processes.js';
+import { SideBySide, type Side } from '../harness/differential.js';
+import { ProcessGroup, SUBJECT, type Member } from '../harness/processes.js';
 import { waitFor } from '../harness/wait.js';
 import { ERROR_CASES, MAX_REQUEST_BYTES, MAX_TXN_OPS, ORACLE_CRASH_CASE, setup } from './error-cases.js';
 
 type Answer = ReturnType<typeof errorOf>;
-type Side = 'oracle' | 'subject';
+interface Result {
+  readonly answers: Answer[];
+  /** The answer to ORACLE_CRASH_CASE, whether the member then exited, and a range sent after it. */
+  readonly crash: { answer: Answer; exited: boolean; after: Answer };
+}
 
 const group = new ProcessGroup();
-const answers = new Map<Side, Answer[]>();
-const failures = new Map<Side, Error>();
-/** The answer to ORACLE_CRASH_CASE, whether the member then exited, and a range sent after it. */
-const crash = new Map<Side, { answer: Answer; exited: boolean; after: Answer }>();
+const sides = new SideBySide<Result>(group, { maxTxnOps: MAX_TXN_OPS, maxRequestBytes: MAX_REQUEST_BYTES });
 const EXIT_DEADLINE_MS = 3_000;
 /** Each call has a 5 s deadline; a member that hangs on every call stops the run after this long. */
 const CASES_DEADLINE_MS = 45_000;
 
-async function run(side: Side): Promise<void> {
+async function sendCases(member: Member): Promise<Result> {
+  const kv = kvClient(member.endpoint);
   try {
-    const member = await group.start(side === 'oracle' ? 'etcd' : SUBJECT, { maxTxnOps: MAX_TXN_OPS, maxRequestBytes: MAX_REQUEST_BYTES });
-    const kv = kvClient(member.endpoint);
-    try {
-      await setup(kv);
-      const list: Answer[] = [];
-      const deadline = performance.now() + CASES_DEADLINE_MS;
-      for (const c of ERROR_CASES) {
-        if (performance.now() > deadline) throw new Error(`the cases ran past ${CASES_DEADLINE_MS} ms (a hung member?)`);
-        list.push(errorOf(await outcome(c.call(kv))));
-      }
-      answers.set(side, list);
-      const answer = errorOf(await outcome(ORACLE_CRASH_CASE.call(kv)));
-      const exited = await waitFor(() => member.hasExited(), EXIT_DEADLINE_MS, 'exit').then(() => true, () => false);
-      const after = exited ? answer : errorOf(await outcome(kv.range({ key: bytes('a') })));
-      crash.set(side, { answer, exited, after });
-    } finally {
-      kv.close();
-      await member.stop();
+    await setup(kv);
+    const answers: Answer[] = [];
+    const deadline = performance.now() + CASES_DEADLINE_MS;
+    for (const c of ERROR_CASES) {
+      if (performance.now() > deadline) throw new Error(`the cases ran past ${CASES_DEADLINE_MS} ms (a hung member?)`);
+      answers.push(errorOf(await outcome(c.call(kv))));
     }
-  } catch (err) {
-    failures.set(side, err as Error);
+    const answer = errorOf(await outcome(ORACLE_CRASH_CASE.call(kv)));
+    const exited = await waitFor(() => member.hasExited(), EXIT_DEADLINE_MS, 'exit').then(() => true, () => false);
+    const after = exited ? answer : errorOf(await outcome(kv.range({ key: bytes('a') })));
+    return { answers, crash: { answer, exited, after } };
+  } finally {
+    kv.close();
   }
 }
 
-beforeAll(async () => {
-  await run('oracle');
-  await run('subject');
-}, 120_000);
+beforeAll(async () => sides.run(sendCases), 120_000);
 
 afterAll(async () => group.cleanup());
 
 function answerOf(side: Side, i: number): Answer {
-  const answer = answers.get(side)?.[i];
-  if (answer === undefined) throw new Error(`${side} did not answer: ${failures.get(side)?.message ?? 'no answers'}`);
+  const answer = sides.get(side).answers[i];
+  if (answer === undefined) throw new Error(`no case ${i}`);
   return answer;
 }
 
@@ -73,7 +65,7 @@ describe('etcd 3.4 answers as the catalogue says', () => {
 
 describe(`${SUBJECT} answers as etcd 3.4 does`, () => {
   test('setup and every request ran', () => {
-    expect(failures.get('subject')?.message).toBeUndefined();
+    expect(sides.failure('subject')?.message).toBeUndefined();
   });
 
   test.each(cases)('%s', (_name, i) => {
@@ -83,13 +75,13 @@ describe(`${SUBJECT} answers as etcd 3.4 does`, () => {
 
 describe(`${ORACLE_CRASH_CASE.name}: etcd 3.4 crashes, ${SUBJECT} answers as etcd 3.5`, () => {
   test('etcd 3.4.23 panics (apply.go Range: nil sorter in sort.Sort) and the call fails UNAVAILABLE', () => {
-    const oracle = crash.get('oracle');
-    expect(oracle?.exited).toBe(true);
-    expect(oracle?.answer).toMatchObject({ code: 14 });
+    const oracle = sides.get('oracle').crash;
+    expect(oracle.exited).toBe(true);
+    expect(oracle.answer).toMatchObject({ code: 14 });
   });
 
   (SUBJECT === 'corvid' ? test : test.skip)('Corvid answers InvalidSortOption and keeps serving', () => {
     const entry = CATALOGUE.InvalidSortOption;
-    expect(crash.get('subject')).toEqual({ answer: { code: entry.code, details: entry.text }, exited: false, after: 'ok' });
+    expect(sides.get('subject').crash).toEqual({ answer: { code: entry.code, details: entry.text }, exited: false, after: 'ok' });
   });
 });
