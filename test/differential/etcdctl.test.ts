@@ -6,25 +6,17 @@
  */
 import { etcdctl, type EtcdctlResult } from '../harness/etcdctl.js';
 import { maskResult } from '../harness/mask.js';
-import { ProcessGroup, SUBJECT } from '../harness/processes.js';
+import { SideBySide } from '../harness/differential.js';
+import { ProcessGroup, SUBJECT, type Member } from '../harness/processes.js';
 import { EXTRA_SCRIPT, SCRIPT, type ScriptStep } from './etcdctl-script.js';
 
 const group = new ProcessGroup();
-type Side = 'oracle' | 'subject';
+const sides = new SideBySide<EtcdctlResult[]>(group);
 const ALL_STEPS: readonly ScriptStep[] = [...SCRIPT, ...EXTRA_SCRIPT];
 /** A hung member makes every etcdctl wait for its 5 s timeout; stop running steps after this long. */
 const SCRIPT_DEADLINE_MS = 60_000;
-const results = new Map<Side, EtcdctlResult[]>();
-const startErrors = new Map<Side, Error>();
 
-async function runScript(side: Side): Promise<void> {
-  let member;
-  try {
-    member = await group.start(side === 'oracle' ? 'etcd' : SUBJECT);
-  } catch (err) {
-    startErrors.set(side, err as Error);
-    return;
-  }
+async function runScript(member: Member): Promise<EtcdctlResult[]> {
   const outputs: EtcdctlResult[] = [];
   const deadline = performance.now() + SCRIPT_DEADLINE_MS;
   for (const step of ALL_STEPS) {
@@ -36,34 +28,27 @@ async function runScript(side: Side): Promise<void> {
     const endpoint = step.urlEndpoint === true ? member.clientUrl : member.endpoint;
     outputs.push(maskResult(await etcdctl(endpoint, step.args, step.stdin), step.masks ?? []));
   }
-  results.set(side, outputs);
-  await member.stop();
+  return outputs;
 }
 
 function compareStep(i: number): void {
-  const etcd = results.get('oracle')?.[i];
-  const subject = results.get('subject')?.[i];
-  if (etcd === undefined) throw new Error(`etcd did not run the script: ${startErrors.get('oracle')?.message ?? ''}`);
-  if (subject === undefined) throw new Error(`${SUBJECT} did not run the script: ${startErrors.get('subject')?.message ?? ''}`);
-  expect(render(subject)).toEqual(render(etcd));
+  expect(render(sides.get('subject')[i])).toEqual(render(sides.get('oracle')[i]));
 }
 
 /** One text per result, so jest's diff is line by line with no escaping. */
-function render(result: EtcdctlResult): string {
+function render(result: EtcdctlResult | undefined): string {
+  if (result === undefined) return 'no such step';
   return `exit code ${result.code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
 }
 
-beforeAll(async () => {
-  await runScript('oracle');
-  await runScript('subject');
-}, 180_000);
+beforeAll(async () => sides.run(runScript), 180_000);
 
 afterAll(async () => group.cleanup());
 
 describe(`etcdctl script: etcd 3.4 vs ${SUBJECT}`, () => {
   test('both members start', () => {
-    expect(startErrors.get('oracle')?.message).toBeUndefined();
-    expect(startErrors.get('subject')?.message).toBeUndefined();
+    expect(sides.failure('oracle')?.message).toBeUndefined();
+    expect(sides.failure('subject')?.message).toBeUndefined();
   });
 
   test.each(SCRIPT.map((step, i) => [i, `etcdctl ${step.args.join(' ')}`] as const))('step %i: %s', (i) => compareStep(i));
