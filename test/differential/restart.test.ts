@@ -7,6 +7,7 @@
  */
 import { etcdctl, type EtcdctlResult } from '../harness/etcdctl.js';
 import { maskResult } from '../harness/mask.js';
+import { SideBySide } from '../harness/differential.js';
 import { ProcessGroup, SUBJECT, type Member } from '../harness/processes.js';
 import type { ScriptStep } from './etcdctl-script.js';
 
@@ -29,12 +30,16 @@ const AFTER_RESTART: readonly ScriptStep[] = [
 ];
 
 const PHASES = ['after SIGTERM and restart', 'after SIGKILL and restart'] as const;
-type Side = 'oracle' | 'subject';
+
+interface Result {
+  /** Per phase, the masked result of each AFTER_RESTART step. */
+  readonly phases: EtcdctlResult[][];
+  /** Raw `cluster/member` ids before the first restart and after each. */
+  readonly ids: string[];
+}
 
 const group = new ProcessGroup();
-const outputs = new Map<Side, EtcdctlResult[][]>();
-const ids = new Map<Side, string[]>();
-const failures = new Map<Side, Error>();
+const sides = new SideBySide<Result>(group);
 
 /** `cluster_id/member_id` of a get -w json, raw. */
 async function idsOf(member: Member): Promise<string> {
@@ -49,31 +54,24 @@ async function runSteps(member: Member, steps: readonly ScriptStep[]): Promise<E
   return results;
 }
 
-async function run(side: Side): Promise<void> {
-  try {
-    let member = await group.start(side === 'oracle' ? 'etcd' : SUBJECT);
-    await runSteps(member, BEFORE);
-    const seenIds = [await idsOf(member)];
-    const phases: EtcdctlResult[][] = [];
-    for (const phase of PHASES) {
-      if (phase === 'after SIGTERM and restart') await member.stop();
-      else await member.kill();
-      member = await group.restart(member);
-      phases.push(await runSteps(member, AFTER_RESTART));
-      seenIds.push(await idsOf(member));
-    }
-    await member.stop();
-    outputs.set(side, phases);
-    ids.set(side, seenIds);
-  } catch (err) {
-    failures.set(side, err as Error);
+/** BEFORE, then each phase's stop or crash, restart and AFTER_RESTART; the last restarted member is stopped here. */
+async function restartTwice(first: Member): Promise<Result> {
+  let member = first;
+  await runSteps(member, BEFORE);
+  const ids = [await idsOf(member)];
+  const phases: EtcdctlResult[][] = [];
+  for (const phase of PHASES) {
+    if (phase === 'after SIGTERM and restart') await member.stop();
+    else await member.kill();
+    member = await group.restart(member);
+    phases.push(await runSteps(member, AFTER_RESTART));
+    ids.push(await idsOf(member));
   }
+  await member.stop();
+  return { phases, ids };
 }
 
-beforeAll(async () => {
-  await run('oracle');
-  await run('subject');
-}, 120_000);
+beforeAll(async () => sides.run(restartTwice), 120_000);
 
 afterAll(async () => group.cleanup());
 
@@ -83,18 +81,18 @@ function render(r: EtcdctlResult | undefined): string {
 
 describe(`restart: etcd 3.4 vs ${SUBJECT}`, () => {
   test('both members ran every phase', () => {
-    expect(failures.get('oracle')?.message).toBeUndefined();
-    expect(failures.get('subject')?.message).toBeUndefined();
+    expect(sides.failure('oracle')?.message).toBeUndefined();
+    expect(sides.failure('subject')?.message).toBeUndefined();
   });
 
   test.each([['oracle'], ['subject']] as const)('%s keeps its cluster and member ids across restarts', (side) => {
-    const seen = ids.get(side) ?? [];
+    const seen = sides.get(side).ids;
     expect(seen).toHaveLength(PHASES.length + 1);
     expect(new Set(seen).size).toBe(1);
   });
 
   const cases = PHASES.flatMap((phase, p) => AFTER_RESTART.map((step, i) => [phase, `etcdctl ${step.args.join(' ')}`, p, i] as const));
   test.each(cases)('%s: %s', (_phase, _command, p, i) => {
-    expect(render(outputs.get('subject')?.[p]?.[i])).toEqual(render(outputs.get('oracle')?.[p]?.[i]));
+    expect(render(sides.get('subject').phases[p]?.[i])).toEqual(render(sides.get('oracle').phases[p]?.[i]));
   });
 });
