@@ -6,7 +6,7 @@
  * Corvid logs `"msg":"serving client traffic"` on stderr with the address it bound.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -93,6 +93,18 @@ export async function freePort(): Promise<number> {
 export class ProcessGroup {
   private readonly members = new Set<Member>();
   private readonly dirs = new Set<string>();
+  /**
+   * Last resort when the test process exits without afterAll (a killed or crashed jest worker): SIGKILL what is
+   * still running and remove the dirs, synchronously, as 'exit' handlers must be.
+   */
+  private readonly onExit = (): void => {
+    for (const m of this.members) if (!m.hasExited()) m.child.kill('SIGKILL');
+    for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
+  };
+
+  constructor() {
+    process.once('exit', this.onExit);
+  }
 
   async tempDir(prefix = 'corvid-test-'): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), prefix));
@@ -144,6 +156,7 @@ export class ProcessGroup {
     this.members.clear();
     await Promise.all([...this.dirs].map(async (d) => rm(d, { recursive: true, force: true })));
     this.dirs.clear();
+    process.removeListener('exit', this.onExit);
   }
 }
 
