@@ -109,6 +109,15 @@ export const SCRIPT: readonly ScriptStep[] = [
   { args: ['get', 'ver', '--print-value-only'] },
   { args: ['get', 'ver', '--hex', '-w', 'fields'] },
   { args: ['del', 'foo', '--from-key', '--prev-kv', '-w', 'json'] },
+  // Unusual values: lease 0 means none, a negative revision reads the current one; then delete everything.
+  { args: ['put', 'odd', 'v', '--lease=0', '-w', 'json'] },
+  { args: ['get', 'odd', '--rev=-1', '-w', 'json'] },
+  { args: ['get', 'odd', '--limit=-1'] },
+  { args: ['put', 'odd', 'v', '--lease=abc'] },
+  { args: ['get', 'a', 'a'] },
+  { args: ['del', '', '--from-key', '-w', 'json'] },
+  { args: ['get', '', '--prefix', '--count-only'] },
+  { args: ['get', '', '--from-key', '-w', 'json'] },
 ];
 
 /**
