@@ -120,4 +120,19 @@ describe.each(MEMBER_KINDS.map((kind) => [kind]))('etcd3 client against %s', (ki
       message: '3 INVALID_ARGUMENT: etcdserver: key is not provided',
     });
   });
+
+  test('software transactions (stm): concurrent increments all land', async () => {
+    await client.put('stm/counter').value('0');
+    await Promise.all(
+      Array.from({ length: 5 }, async () => {
+        for (let i = 0; i < 6; i++) {
+          await client.stm({ retries: 100 }).transact(async (tx) => {
+            const current = Number(await tx.get('stm/counter').string());
+            await tx.put('stm/counter').value(String(current + 1));
+          });
+        }
+      }),
+    );
+    expect(await client.get('stm/counter').string()).toBe('30');
+  });
 });
