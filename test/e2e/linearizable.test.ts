@@ -56,12 +56,13 @@ describe.each(MEMBER_KINDS.map((kind) => [kind]))('linearizability on %s', (kind
       for (let n = id; await read(kv, KEYS[n % KEYS.length] ?? 'lin/a'); n++);
     };
 
-    const kv = kvClient(member.endpoint);
-    const tasks = [...Array.from({ length: WRITERS }, async (_, i) => writer(kv, i)), ...Array.from({ length: READERS }, async (_, i) => reader(kv, i))];
+    // One connection per client (a local subchannel pool stops grpc-js from sharing one), as separate processes would.
+    const clients = Array.from({ length: WRITERS + READERS }, () => kvClient(member?.endpoint ?? '', { 'grpc.use_local_subchannel_pool': 1 }));
+    const tasks = clients.map(async (kv, i) => (i < WRITERS ? writer(kv, i) : reader(kv, i - WRITERS)));
     await waitFor(() => writes.length + reads.length >= OPS_BEFORE_KILL, PHASE_DEADLINE_MS, `${OPS_BEFORE_KILL} operations`).catch(() => undefined);
     await member.kill();
     await Promise.all(tasks);
-    kv.close();
+    for (const kv of clients) kv.close();
 
     member = await group.restart(member);
     const after = kvClient(member.endpoint);
