@@ -1,11 +1,12 @@
 /**
- * etcdserverpb.Maintenance: Status, Hash, HashKV and listing alarms. Defragment, Snapshot and
+ * etcdserverpb.Maintenance: Status, Hash, HashKV and Alarm. Defragment, Snapshot and
  * MoveLeader answer UNIMPLEMENTED until the maintenance issue (#8) lands.
  */
 import { etcdserverpb } from '@corvid/proto';
-import { CorvidError } from '../errors/index.js';
+import type { AlarmStore } from '../alarm/index.js';
 import type { Backend } from '../storage/index.js';
 import type { KvStore } from '../mvcc/index.js';
+import type { Proposer } from '../server/proposer.js';
 import { ETCD_API_VERSION } from '../version.js';
 import { responseHeader, type MemberIdentity } from './header.js';
 import { unary, type ServiceMethods, type UnaryContext } from './unary.js';
@@ -14,6 +15,8 @@ export interface MaintenanceServiceDeps {
   readonly identity: MemberIdentity;
   readonly backend: Backend;
   readonly kv: KvStore;
+  readonly alarms: AlarmStore;
+  readonly proposer: Proposer;
   /** Raft's view: the leader this member knows (0n for none), term, commit and applied index. */
   readonly raftStatus: () => { readonly leader: bigint; readonly term: number; readonly commitIndex: number; readonly appliedIndex: number };
 }
@@ -23,12 +26,13 @@ const SERVICE = 'etcdserverpb.Maintenance';
 export function createMaintenanceService(ctx: UnaryContext, deps: MaintenanceServiceDeps): ServiceMethods<etcdserverpb.MaintenanceServer, 'alarm' | 'status' | 'hash' | 'hashKv'> {
   const { identity, backend, kv } = deps;
   return {
-    // Corvid raises no alarm yet (the space quota arrives with #8): the list is truthfully empty,
-    // and raising or clearing one is refused until then.
-    alarm: unary(ctx, SERVICE, 'Alarm', (request: etcdserverpb.AlarmRequest): etcdserverpb.AlarmResponse => {
-      if (request.action !== etcdserverpb.AlarmRequest_AlarmAction.GET) throw new CorvidError('NotYetImplemented', { detail: 'raising or clearing alarms arrives with the space quota' });
-      // etcd answers Alarm without a header (its maintenance server does not fill one).
-      return { header: undefined, alarms: [] };
+    // GET reads the applied list; raising and clearing go through the log, so every member agrees.
+    alarm: unary(ctx, SERVICE, 'Alarm', async (request: etcdserverpb.AlarmRequest): Promise<etcdserverpb.AlarmResponse> => {
+      if (request.action === etcdserverpb.AlarmRequest_AlarmAction.GET) {
+        // etcd answers Alarm without a header (its maintenance server does not fill one).
+        return { header: undefined, alarms: deps.alarms.list(request.alarm) };
+      }
+      return (await deps.proposer.propose({ $case: 'alarm', value: request })) as etcdserverpb.AlarmResponse;
     }),
     status: unary(ctx, SERVICE, 'Status', (): etcdserverpb.StatusResponse => {
       const raft = deps.raftStatus();

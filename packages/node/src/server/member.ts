@@ -110,7 +110,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   const quota = new QuotaChecker(config.quotaBackendBytes, () => backend.sizeBytes());
   addService(etcdserverpb.KVService, createKvService(ctx, { identity, kv, proposer, maxTxnOps: config.maxTxnOps, quota }));
   addService(etcdserverpb.MaintenanceService, createMaintenanceService(ctx, {
-    identity, backend, kv, raftStatus: () => raft.status(),
+    identity, backend, kv, alarms: applier.alarms, proposer, raftStatus: () => raft.status(),
   }));
   const self: etcdserverpb.Member = {
     ID: memberId, name: config.name, peerURLs: [...bootstrap.self.peerUrls], clientURLs: [...config.advertiseClientUrls], isLearner: false,
@@ -126,8 +126,10 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
 
   const httpServer = createHttpServer({
     registry,
-    // etcd's /health serves a range through the request path; a store that answers is healthy.
+    // etcd 3.4's checkHealth: unhealthy while any alarm is raised or there is no leader; then a
+    // range through the request path must answer.
     isHealthy: async () => {
+      if (applier.alarms.list().length > 0 || raft.status().leader === 0n) return false;
       kv.range(etcdserverpb.RangeRequest.fromPartial({ key: Buffer.from('health'), keysOnly: true, limit: 1n }));
       return true;
     },
