@@ -3,6 +3,10 @@
  * lease grant is refused when the backend's size plus the request's cost would reach the quota;
  * the API then raises the NOSPACE alarm. --quota-backend-bytes 0 means etcd's default (2 GiB),
  * a negative value switches the quota off.
+ *
+ * The size is the bytes of LMDB pages in use, not the file's size: bolt's file shrinks only by
+ * defragmentation, which is how etcd users recover from NOSPACE (compact, defrag, disarm), while
+ * LMDB reuses freed pages in place, so pages in use are what compaction gives back.
  */
 import type { etcdserverpb } from '@corvid/proto';
 

@@ -107,7 +107,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   });
   const services = new GrpcServices(grpcServer, maxReceiveBytes);
   const addService = <S extends ServiceDefinition>(service: S, implementation: UntypedServiceImplementation): void => services.add(service, implementation);
-  const quota = new QuotaChecker(config.quotaBackendBytes, () => backend.sizeBytes());
+  const quota = new QuotaChecker(config.quotaBackendBytes, () => backend.sizeInUseBytes());
   addService(etcdserverpb.KVService, createKvService(ctx, { identity, kv, proposer, maxTxnOps: config.maxTxnOps, quota }));
   addService(etcdserverpb.MaintenanceService, createMaintenanceService(ctx, {
     identity, backend, kv, alarms: applier.alarms, proposer, raftStatus: () => raft.status(),

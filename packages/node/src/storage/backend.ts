@@ -76,6 +76,7 @@ export class Backend {
   private readonly commitSeconds: Histogram;
   private inWrite = false;
   private sizeBytesCache: number | undefined;
+  private sizeInUseBytesCache: number | undefined;
   private closed = false;
   /** Commits so far, and how many of them are known durable. */
   private committedSeq = 0;
@@ -139,8 +140,9 @@ export class Backend {
       }, COMMIT_FLAGS[this.durability]);
       this.commitSeconds.observe((performance.now() - bodyDoneMs) / 1000);
       this.committedSeq += 1;
-      // The file only grows in a commit: the quota check reads the size per request, the disk once per commit.
+      // Sizes change only in a commit: the quota check reads them per request, LMDB once per commit.
       this.sizeBytesCache = undefined;
+      this.sizeInUseBytesCache = undefined;
       if (this.durability === 'commit') this.syncedSeq = this.committedSeq;
       return result;
     } finally {
@@ -159,7 +161,6 @@ export class Backend {
     return this.sizeBytesCache;
   }
 
-  /** Bytes of pages in use: the two meta pages plus every page of every named DB and the catalog. */
   /**
    * Maintenance.Hash: CRC-32C over every named database (its name, then each key and value in
    * key order), as etcd hashes every bucket of its backend. It reads the whole store on the
@@ -174,7 +175,13 @@ export class Backend {
     return h.digest();
   }
 
+  /** Bytes of pages in use: the two meta pages plus every page of every named DB and the catalog. */
   sizeInUseBytes(): number {
+    this.sizeInUseBytesCache ??= this.countPagesInUse();
+    return this.sizeInUseBytesCache;
+  }
+
+  private countPagesInUse(): number {
     const pages = (s: LmdbStats): number => s.treeBranchPageCount + s.treeLeafPageCount + s.overflowPages;
     const root = this.root.getStats() as LmdbStats;
     let total = 2 + pages(root) + (root.free ? pages({ ...root.free, pageSize: root.pageSize }) : 0);
