@@ -7,6 +7,7 @@
  */
 import { Client, credentials } from '@grpc/grpc-js';
 import { SideBySide } from '../harness/differential.js';
+import { splitKnown } from '../harness/known-differences.js';
 import { ProcessGroup, SUBJECT } from '../harness/processes.js';
 
 interface RawCall {
@@ -55,7 +56,8 @@ beforeAll(async () => {
 afterAll(async () => group.cleanup());
 
 describe(`gRPC surface: etcd 3.4 vs ${SUBJECT}`, () => {
-  test.each(CALLS.map((c, i) => [c.name, i] as const))('%s', (_name, i) => {
-    expect(sides.get('subject')[i]).toEqual(sides.get('oracle')[i]);
-  });
+  const { matching, known } = splitKnown(CALLS.map((c, i) => [c.name, i] as const), ([name]) => name);
+  const compare = (_name: string, i: number): void => expect(sides.get('subject')[i]).toEqual(sides.get('oracle')[i]);
+  test.each(matching)('%s', compare);
+  if (known.length > 0) test.failing.each(known)('%s (known difference, harness/known-differences.ts)', compare);
 });

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { SideBySide } from '../harness/differential.js';
+import { splitKnown } from '../harness/known-differences.js';
 import { etcdctl } from '../harness/etcdctl.js';
 import { maskText } from '../harness/mask.js';
 import { errorOf, kvClient, outcome, type KvApi } from '../harness/grpc.js';
@@ -110,7 +111,8 @@ beforeAll(async () => {
 afterAll(async () => group.cleanup());
 
 describe(`large and binary data: etcd 3.4 vs ${SUBJECT}`, () => {
-  test.each(STEPS.map((s, i) => [s.name, i] as const))('%s', (_name, i) => {
-    expect(sides.get('subject')[i]).toEqual(sides.get('oracle')[i]);
-  });
+  const { matching, known } = splitKnown(STEPS.map((s, i) => [s.name, i] as const), ([name]) => name);
+  const compare = (_name: string, i: number): void => expect(sides.get('subject')[i]).toEqual(sides.get('oracle')[i]);
+  test.each(matching)('%s', compare);
+  if (known.length > 0) test.failing.each(known)('%s (known difference, harness/known-differences.ts)', compare);
 });
