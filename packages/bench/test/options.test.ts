@@ -1,0 +1,41 @@
+// Goal: corvid-bench reads etcd benchmark's flags, with its defaults, and rejects what it cannot run.
+// Method: parseOptions on argument lists, compared field by field; UsageError on bad input.
+import { DEFAULT_OPTIONS, UsageError, isFixedRequest, parseOptions } from '../src/options.js';
+
+describe('parseOptions', () => {
+  test("defaults are etcd benchmark's: 8-byte keys and values, one key", () => {
+    const o = parseOptions(['put']);
+    expect(o).toEqual({ ...DEFAULT_OPTIONS, workload: 'put' });
+    expect([o.keySize, o.valSize, o.keySpaceSize, o.clients, o.conns]).toEqual([8, 8, 1, 1, 1]);
+    expect(isFixedRequest(o)).toBe(true);
+  });
+
+  test('every flag, in both --flag value and --flag=value forms', () => {
+    const o = parseOptions(['range', '--endpoints', 'http://127.0.0.1:1,127.0.0.1:2', '--clients=64', '--conns', '8', '--total', '500',
+      '--duration=2.5', '--warmup', '1', '--key-size', '16', '--val-size=256', '--key-space-size', '1000', '--sequential-keys',
+      '--consistency', 's', '--rate', '100', '--generator', 'node', '--workers', '3', '--json']);
+    expect(o).toEqual({
+      workload: 'range', endpoints: ['127.0.0.1:1', '127.0.0.1:2'], clients: 64, conns: 8, total: 500, durationSeconds: 2.5,
+      warmupSeconds: 1, keySize: 16, valSize: 256, keySpaceSize: 1000, sequentialKeys: true, consistency: 's', rate: 100,
+      generator: 'node', workers: 3, json: true,
+    });
+    expect(isFixedRequest(o)).toBe(false);
+  });
+
+  test.each([
+    [[]],
+    [['watch']],
+    [['put', 'extra']],
+    [['put', '--clients', '0']],
+    [['put', '--clients', 'x']],
+    [['put', '--clients', '4', '--conns', '8']],
+    [['put', '--consistency', 'q']],
+    [['put', '--generator', 'wrk']],
+    [['put', '--endpoints', 'localhost']],
+    [['put', '--duration', '-1']],
+    [['put', '--bogus', '1']],
+    [['put', '--key-size', '1', '--key-space-size', '1000']],
+  ])('rejects %j', (argv) => {
+    expect(() => parseOptions(argv)).toThrow(UsageError);
+  });
+});
