@@ -1,6 +1,6 @@
 // Drives h2load (nghttp2's C load generator) with one pre-encoded gRPC request and parses what it prints: its
 // summary, its --log-file of per-request timings (for percentiles) and the CPU it used (bash's `times`).
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,9 +99,23 @@ export function h2loadArgs(o: BenchOptions, url: string, bodyFile: string, logFi
   return args;
 }
 
+/** Temp dirs and children of runs in progress, so `stopH2loadRuns` can clean up on a signal (process.exit skips
+ * the `finally` blocks below). */
+const activeDirs = new Set<string>();
+const activeChildren = new Set<ChildProcess>();
+
+/** Kills running h2load children and removes their temp dirs. Synchronous, for exit and signal handlers. */
+export function stopH2loadRuns(): void {
+  for (const c of activeChildren) killGroup(c);
+  activeChildren.clear();
+  for (const d of activeDirs) rmSync(d, { recursive: true, force: true });
+  activeDirs.clear();
+}
+
 /** Runs h2load once against the first endpoint with `frame` as every request's body. */
 export async function runH2load(o: BenchOptions, path: string, frame: Buffer): Promise<BenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'corvid-bench-'));
+  activeDirs.add(dir);
   try {
     const bodyFile = join(dir, 'body.bin');
     const logFile = join(dir, 'requests.tsv');
@@ -141,21 +155,36 @@ export async function runH2load(o: BenchOptions, path: string, frame: Buffer): P
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    activeDirs.delete(dir);
+  }
+}
+
+/** SIGKILLs the process group led by `child` (spawned detached), falling back to the child alone. */
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    child.kill('SIGKILL');
   }
 }
 
 /** Spawns a command, collects its output, kills it (by pid) if it outlives `capMs`. */
 export function spawnCollect(cmd: string, args: readonly string[], capMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so a kill reaches h2load under the bash wrapper too.
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    activeChildren.add(child);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
     child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), capMs);
-    child.on('error', (err) => { clearTimeout(timer); reject(err); });
+    const timer = setTimeout(() => killGroup(child), capMs);
+    child.on('error', (err) => { clearTimeout(timer); activeChildren.delete(child); reject(err); });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      activeChildren.delete(child);
       resolve({ code: code ?? (signal === null ? 1 : 128), stdout, stderr });
     });
   });

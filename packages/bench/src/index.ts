@@ -3,4 +3,4 @@ export { DEFAULT_OPTIONS, USAGE, UsageError, isFixedRequest, parseOptions, type 
 export { LatencyHistogram, type HistogramSnapshot } from './histogram.js';
 export { runBench, h2loadAvailable } from './run.js';
 export { formatText, type BenchResult, type LatencySummaryMs } from './result.js';
-export { parseH2loadOutput, parseH2loadLog, parseBashTimes, h2loadArgs, type H2loadSummary } from './h2load.js';
+export { parseH2loadOutput, parseH2loadLog, parseBashTimes, h2loadArgs, stopH2loadRuns, type H2loadSummary } from './h2load.js';

@@ -7,6 +7,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stopH2loadRuns } from '../h2load.js';
 
 export interface RunningServer {
   readonly name: string;
@@ -19,8 +20,10 @@ const started: ChildProcess[] = [];
 const dirs: string[] = [];
 const READY_TIMEOUT_MS = 30_000;
 
-/** Kills every child started here (SIGKILL: they hold only temp data) and removes every temp dir. Synchronous. */
+/** Kills every child started here and any h2load run (SIGKILL: they hold only temp data) and removes every temp
+ * dir. Synchronous. */
 export function stopAll(): void {
+  stopH2loadRuns();
   for (const c of started.splice(0)) {
     if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   }
