@@ -7,6 +7,7 @@ import { runNodeGenerator } from './node-generator.js';
 import { isFixedRequest, type BenchOptions } from './options.js';
 import { benchKey, benchValue, encodeRequest, grpcFrame, methodPath } from './requests.js';
 import type { BenchResult } from './result.js';
+import { startProgress } from './progress.js';
 
 /** Largest key space the range workload prefills before it starts (one put per key). */
 const PREFILL_KEYS_MAX = 10_000;
@@ -29,6 +30,15 @@ async function prefill(o: BenchOptions): Promise<void> {
 
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
   await prefill(o);
+  const stopProgress = startProgress(o.durationSeconds > 0 ? o.durationSeconds + o.warmupSeconds : 0);
+  try {
+    return await runWith(o);
+  } finally {
+    stopProgress();
+  }
+}
+
+async function runWith(o: BenchOptions): Promise<BenchResult> {
   const useH2load = o.generator === 'h2load' || (o.generator === 'auto' && isFixedRequest(o) && h2loadAvailable());
   if (!useH2load) return runNodeGenerator(o);
   if (!isFixedRequest(o)) throw new Error('--generator h2load replays one request: it needs --key-space-size 1');

@@ -1,6 +1,8 @@
-// Goal: corvid-bench reads etcd benchmark's flags, with its defaults, and rejects what it cannot run.
+// Goal: corvid-bench reads etcd benchmark's flags, with its defaults, and rejects what it cannot run; the progress
+// line reads right.
 // Method: parseOptions on argument lists, compared field by field; UsageError on bad input.
 import { DEFAULT_OPTIONS, UsageError, isFixedRequest, parseOptions } from '../src/options.js';
+import { progressLine } from '../src/progress.js';
 
 describe('parseOptions', () => {
   test("defaults are etcd benchmark's: 8-byte keys and values, one key", () => {
@@ -37,5 +39,13 @@ describe('parseOptions', () => {
     [['put', '--key-size', '1', '--key-space-size', '1000']],
   ])('rejects %j', (argv) => {
     expect(() => parseOptions(argv)).toThrow(UsageError);
+  });
+});
+
+describe('progressLine', () => {
+  test('a bar for timed runs, elapsed seconds otherwise', () => {
+    expect(progressLine(2.5, 5)).toBe(`[${'#'.repeat(15)}${' '.repeat(15)}] 50% 2.5/5 s`);
+    expect(progressLine(7, 5)).toMatch(/^\[#{30}\] 100% 7\.0\/5 s$/);
+    expect(progressLine(1.25, 0)).toBe('running… 1.3 s');
   });
 });
