@@ -106,7 +106,8 @@ function buildConfig(raw: ReadonlyMap<string, string>): Config {
     initialCluster: parseInitialCluster(get('initial-cluster')),
     initialClusterState: parseClusterState(get('initial-cluster-state')),
     initialClusterToken: get('initial-cluster-token'),
-    quotaBackendBytes: parseNonNegativeInt('quota-backend-bytes', get('quota-backend-bytes')),
+    // etcd's flag is an int64: 0 means the 2 GiB default, a negative value switches the quota off.
+    quotaBackendBytes: parseInt64('quota-backend-bytes', get('quota-backend-bytes')),
     maxTxnOps: parseNonNegativeInt('max-txn-ops', get('max-txn-ops')),
     maxRequestBytes: parseNonNegativeInt('max-request-bytes', get('max-request-bytes')),
     heartbeatIntervalMs: parseNonNegativeInt('heartbeat-interval', get('heartbeat-interval')),
@@ -132,6 +133,13 @@ export function verifyConfig(config: Pick<Config, 'heartbeatIntervalMs' | 'elect
   if (election === 0) fail(`--election-timeout must be >0 (set to ${election}ms)`);
   if (5 * tick > election) fail(`--election-timeout[${election}ms] should be at least as 5 times as --heartbeat-interval[${tick}ms]`);
   if (election > MAX_ELECTION_TIMEOUT_MS) fail(`--election-timeout[${election}ms] is too long, and should be set less than ${MAX_ELECTION_TIMEOUT_MS}ms`);
+}
+
+function parseInt64(flag: string, value: string): number {
+  if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new ConfigError(`invalid value "${value}" for flag -${flag}: parse error`);
+  }
+  return Number(value);
 }
 
 function parseNonNegativeInt(flag: string, value: string): number {

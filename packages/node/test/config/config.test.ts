@@ -94,4 +94,10 @@ describe('parseConfig', () => {
     expect(() => verify(['--election-timeout', '50001'])).toThrow('--election-timeout[50001ms] is too long, and should be set less than 50000ms');
     expect(() => verify(['--election-timeout', '200'])).toThrow(ConfigError);
   });
+
+  it('reads --quota-backend-bytes as etcd\'s int64: negative switches the quota off', () => {
+    expect(run(['--quota-backend-bytes', '-1']).quotaBackendBytes).toBe(-1);
+    expect(run(['--quota-backend-bytes=1024']).quotaBackendBytes).toBe(1024);
+    expect(() => run(['--quota-backend-bytes', '-x'])).toThrow('invalid value "-x" for flag -quota-backend-bytes: parse error');
+  });
 });
