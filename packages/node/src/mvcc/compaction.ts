@@ -98,7 +98,9 @@ export class Compactor {
         cursor = next;
         continue;
       }
-      this.backend.writeSync(() => this.backend.meta.put(META_FINISHED_COMPACT_REVISION, encodeMetaInt(target)));
+      this.backend.writeSync(() => {
+        this.backend.meta.put(META_FINISHED_COMPACT_REVISION, encodeMetaInt(target));
+      });
       this.state.setFinishedRev(target);
       if (this.state.compactRev() > target) continue;
       break;

@@ -127,16 +127,19 @@ export class Backend {
    * at the next `flushed()`). If `fn` throws, the transaction is aborted and the error rethrown.
    * Write transactions do not nest.
    */
-  writeSync<T>(fn: (txn: WriteTxn) => T): T {
+  writeSync<T>(fn: (txn: WriteTxn) => T extends PromiseLike<unknown> ? never : T): T {
     assert(!this.closed, 'backend is closed');
     assert(!this.inWrite, 'write transactions do not nest');
     this.inWrite = true;
     let bodyDoneMs = 0;
+    let result: T | undefined;
     try {
-      const result = this.root.transactionSync(() => {
-        const out = fn(WRITE_TXN);
+      // lmdb-js commits only once the callback's result settles: a callback that returns a
+      // promise (as `db.put` does) would leave the transaction open past this call, uncommitted
+      // and lost to a crash. So the callback given to lmdb-js always returns nothing.
+      this.root.transactionSync(() => {
+        result = fn(WRITE_TXN);
         bodyDoneMs = performance.now();
-        return out;
       }, COMMIT_FLAGS[this.durability]);
       this.commitSeconds.observe((performance.now() - bodyDoneMs) / 1000);
       this.committedSeq += 1;
@@ -144,7 +147,7 @@ export class Backend {
       this.sizeBytesCache = undefined;
       this.sizeInUseBytesCache = undefined;
       if (this.durability === 'commit') this.syncedSeq = this.committedSeq;
-      return result;
+      return result as T;
     } finally {
       this.inWrite = false;
     }
