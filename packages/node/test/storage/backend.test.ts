@@ -56,14 +56,24 @@ describe('Backend', () => {
   });
 
   it('has the key limit schema.ts assumes', () => {
-    backend.writeSync(() => backend.live.put(Buffer.alloc(MAX_LMDB_KEY_BYTES, 1), Buffer.from('v')));
-    expect(() => backend.writeSync(() => backend.live.put(Buffer.alloc(MAX_LMDB_KEY_BYTES + 1, 1), Buffer.from('v')))).toThrow();
+    backend.writeSync(() => {
+      backend.live.put(Buffer.alloc(MAX_LMDB_KEY_BYTES, 1), Buffer.from('v'));
+    });
+    expect(() =>
+      backend.writeSync(() => {
+        backend.live.put(Buffer.alloc(MAX_LMDB_KEY_BYTES + 1, 1), Buffer.from('v'));
+      }),
+    ).toThrow();
   });
 
   it.each(['commit', 'flush'] as const)('in %s mode, flushed() resolves and the data survives reopen', async (durability) => {
     await backend.close();
     backend = Backend.open({ dataDir: join(dir, durability), durability });
-    for (let i = 0; i < 5; i++) backend.writeSync(() => backend.live.put(Buffer.from(`k${i}`), Buffer.from('v')));
+    for (let i = 0; i < 5; i++) {
+      backend.writeSync(() => {
+        backend.live.put(Buffer.from(`k${i}`), Buffer.from('v'));
+      });
+    }
     await Promise.all([backend.flushed(), backend.flushed()]);
     await backend.flushed();
     await backend.close();
@@ -72,7 +82,9 @@ describe('Backend', () => {
   });
 
   it('keeps data across close and reopen', async () => {
-    backend.writeSync(() => backend.meta.put(Buffer.from('x'), Buffer.from('y')));
+    backend.writeSync(() => {
+      backend.meta.put(Buffer.from('x'), Buffer.from('y'));
+    });
     await backend.flushed();
     await backend.close();
     backend = Backend.open({ dataDir: join(dir, 'missing', 'data') });
