@@ -54,13 +54,24 @@ export class GrpcMetrics {
 
   /** Records the start of a unary call; the returned function records its end. */
   startUnary(service: string, method: string): (code: number) => void {
-    const labels = { grpc_type: 'unary', grpc_service: service, grpc_method: method };
+    return this.start('unary', service, method);
+  }
+
+  /** Records the start of a server-streaming call; `sentMessage` counts each message sent, the returned end function its end. */
+  startServerStream(service: string, method: string): { sentMessage(): void; end(code: number): void } {
+    const labels = { grpc_type: 'server_stream', grpc_service: service, grpc_method: method };
+    const end = this.start('server_stream', service, method, false);
+    return { sentMessage: () => this.sent.inc(labels), end };
+  }
+
+  private start(type: GrpcType, service: string, method: string, countReply = true): (code: number) => void {
+    const labels = { grpc_type: type, grpc_service: service, grpc_method: method };
     const startedAt = process.hrtime.bigint();
     this.started.inc(labels);
     this.received.inc(labels);
     return (code) => {
       this.handled.inc({ ...labels, grpc_code: CODE_NAMES[code] ?? 'Unknown' });
-      if (code === status.OK) this.sent.inc(labels);
+      if (code === status.OK && countReply) this.sent.inc(labels);
       this.handlingSeconds.observe(labels, Number(process.hrtime.bigint() - startedAt) / 1e9);
     };
   }

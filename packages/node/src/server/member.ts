@@ -2,6 +2,7 @@
  * The composition root of one member: opens the store, builds the write path and the services,
  * and listens on every client URL. Wiring only: behaviour lives in the modules it connects.
  */
+import { join } from 'node:path';
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { etcdserverpb, grpchealth } from '@corvid/proto';
 import { Applier, type ApplyResult } from '../apply/index.js';
@@ -111,6 +112,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   addService(etcdserverpb.KVService, createKvService(ctx, { identity, kv, proposer, maxTxnOps: config.maxTxnOps, quota }));
   addService(etcdserverpb.MaintenanceService, createMaintenanceService(ctx, {
     identity, backend, kv, alarms: applier.alarms, proposer, raftStatus: () => raft.status(),
+    snapshotWorkDir: join(config.dataDir, 'member'),
   }));
   const self: etcdserverpb.Member = {
     ID: memberId, name: config.name, peerURLs: [...bootstrap.self.peerUrls], clientURLs: [...config.advertiseClientUrls], isLearner: false,

@@ -178,6 +178,16 @@ export class Backend {
     return h.digest();
   }
 
+  /**
+   * Writes a consistent, compacted copy of the environment into `dir` (as `data.mdb`) and returns
+   * the file's path. LMDB copies from one read transaction on its own thread, so writes go on.
+   */
+  async copyTo(dir: string): Promise<string> {
+    assert(!this.closed, 'backend is closed');
+    await this.root.backup(dir, true);
+    return join(dir, 'data.mdb');
+  }
+
   /** Bytes of pages in use: the two meta pages plus every page of every named DB and the catalog. */
   sizeInUseBytes(): number {
     this.sizeInUseBytesCache ??= this.countPagesInUse();
