@@ -52,7 +52,7 @@ export async function listenForClients(
 }
 
 /** Go's net.Listen binds "localhost" to 127.0.0.1; Node might pick ::1, which etcdctl would miss. */
-function listenHost(hostname: string): string {
+export function listenHost(hostname: string): string {
   if (hostname === 'localhost') return '127.0.0.1';
   return hostname.replace(/^\[|\]$/g, '');
 }

@@ -28,6 +28,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { section: 'Clustering', name: 'initial-cluster-state', kind: 'string', defaultValue: 'new', help: "Initial cluster state ('new' or 'existing')." },
   { section: 'Clustering', name: 'initial-cluster-token', kind: 'string', defaultValue: 'etcd-cluster', help: 'Initial cluster token for the etcd cluster during bootstrap.' },
   { section: 'Clustering', name: 'initial-advertise-peer-urls', kind: 'urls', defaultValue: 'http://localhost:2380', help: 'List of this member\'s peer URLs to advertise to the rest of the cluster.' },
+  { section: 'Profiling and Monitoring', name: 'listen-metrics-urls', kind: 'urls', defaultValue: '', help: 'List of URLs to listen on for the metrics and health endpoints.' },
   { section: 'Logging', name: 'log-level', kind: 'string', defaultValue: 'info', help: 'Configures log level. Only supports debug, info, warn, error, panic, or fatal.' },
 ];
 

@@ -15,6 +15,8 @@ export interface Config {
   readonly listenClientUrls: readonly string[];
   readonly advertiseClientUrls: readonly string[];
   readonly listenPeerUrls: readonly string[];
+  /** --listen-metrics-urls: plain HTTP listeners for /metrics and /health only. */
+  readonly listenMetricsUrls: readonly string[];
   readonly initialAdvertisePeerUrls: readonly string[];
   /** --initial-cluster as name → peer URLs, in the order given. */
   readonly initialCluster: readonly InitialMember[];
@@ -102,6 +104,7 @@ function buildConfig(raw: ReadonlyMap<string, string>): Config {
     listenClientUrls: parseUrls('listen-client-urls', get('listen-client-urls')),
     advertiseClientUrls: parseUrls('advertise-client-urls', get('advertise-client-urls')),
     listenPeerUrls: parseUrls('listen-peer-urls', get('listen-peer-urls')),
+    listenMetricsUrls: parseUrls('listen-metrics-urls', get('listen-metrics-urls')),
     initialAdvertisePeerUrls: parseUrls('initial-advertise-peer-urls', get('initial-advertise-peer-urls')),
     initialCluster: parseInitialCluster(get('initial-cluster')),
     initialClusterState: parseClusterState(get('initial-cluster-state')),

@@ -10,7 +10,8 @@ import { createClusterService } from '../api/cluster-service.js';
 import { listenForClients, type ClientListener } from '../api/client-listener.js';
 import type { MemberIdentity } from '../api/header.js';
 import { createHealthService, HealthState } from '../api/health-service.js';
-import { createHttpServer } from '../api/http/handler.js';
+import { createHttpServer, type HttpDeps } from '../api/http/handler.js';
+import { listenForMetrics } from '../api/http/metrics-listener.js';
 import { QuotaChecker } from '../alarm/index.js';
 import { createKvService } from '../api/kv-service.js';
 import { createMaintenanceService } from '../api/maintenance-service.js';
@@ -126,7 +127,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   const health = new HealthState();
   addService(grpchealth.HealthService, createHealthService(ctx, health));
 
-  const httpServer = createHttpServer({
+  const httpDeps: HttpDeps = {
     registry,
     // etcd 3.4's checkHealth: unhealthy while any alarm is raised or there is no leader; then a
     // range through the request path must answer.
@@ -137,7 +138,8 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     },
     // JSON bodies are base64 and quoting on top of the protobuf size: allow twice etcd's gRPC limit.
     gateway: { invoke: services.invoke, maxBodyBytes: 2 * maxReceiveBytes },
-  });
+  };
+  const httpServer = createHttpServer(httpDeps);
 
   const listeners: ClientListener[] = [];
   try {
@@ -145,6 +147,11 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
       const listener = await listenForClients(url, grpcServer, ServerCredentials.createInsecure(), httpServer);
       listeners.push(listener);
       logger.info('serving client traffic', { address: listener.address, url });
+    }
+    for (const url of config.listenMetricsUrls) {
+      const listener = await listenForMetrics(url, httpDeps);
+      listeners.push(listener);
+      logger.info('serving metrics', { address: listener.address, url });
     }
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()));

@@ -15,11 +15,13 @@ function runSync(args: string[]): { status: number | null; stdout: string; stder
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Starts a member on port 0; resolves with its client address once it logs "serving client traffic". */
-function startMember(dataDir: string): Promise<{ child: ChildProcess; address: string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [MAIN, '--data-dir', dataDir, '--listen-client-urls', 'http://127.0.0.1:0', '--advertise-client-urls', 'http://127.0.0.1:2379'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+/**
+ * Starts a member on port 0; resolves once it logs `readyMsg`, with the address that line names
+ * (by default the client address, from "serving client traffic").
+ */
+function startMember(dataDir: string, extraArgs: string[] = [], readyMsg = 'serving client traffic'): Promise<{ child: ChildProcess; address: string; exited: Promise<number | null> }> {
+  const args = [MAIN, '--data-dir', dataDir, '--listen-client-urls', 'http://127.0.0.1:0', '--advertise-client-urls', 'http://127.0.0.1:2379', ...extraArgs];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     let stderr = '';
@@ -27,7 +29,7 @@ function startMember(dataDir: string): Promise<{ child: ChildProcess; address: s
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
       for (const line of stderr.split('\n')) {
-        if (!line.includes('"serving client traffic"')) continue;
+        if (!line.includes(`"${readyMsg}"`)) continue;
         clearTimeout(timer);
         resolve({ child, address: (JSON.parse(line) as { address: string }).address, exited });
         return;
@@ -77,6 +79,24 @@ describe('corvid command', () => {
       const again = await startMember(dataDir);
       again.child.kill('SIGTERM');
       expect(await again.exited).toBe(0);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('serves only /metrics and /health on --listen-metrics-urls, as etcd', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'corvid-cli-'));
+    try {
+      const member = await startMember(dataDir, ['--listen-metrics-urls', 'http://127.0.0.1:0'], 'serving metrics');
+      const base = `http://${member.address}`;
+      const metrics = await fetch(`${base}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toMatch(/^etcd_server_has_leader 1$/m);
+      expect(await (await fetch(`${base}/health`)).json()).toEqual({ health: 'true' });
+      expect((await fetch(`${base}/health`, { method: 'POST' })).status).toBe(405);
+      for (const path of ['/version', '/v3/kv/range', '/nope']) expect((await fetch(`${base}${path}`, { method: 'POST' })).status).toBe(404);
+      member.child.kill('SIGTERM');
+      expect(await member.exited).toBe(0);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

@@ -26,7 +26,13 @@ function send(res: http.ServerResponse, statusCode: number, contentType: string,
   res.end(body);
 }
 
-export function createHttpServer(deps: HttpDeps): http.Server {
+/**
+ * `client`: what etcd serves on its client URLs. `metrics`: what it serves on
+ * --listen-metrics-urls, /metrics and /health only.
+ */
+export type HttpEndpoints = 'client' | 'metrics';
+
+export function createHttpServer(deps: HttpDeps, endpoints: HttpEndpoints = 'client'): http.Server {
   // etcd's /health and /version allow GET only (HEAD included in the refusal); promhttp serves
   // /metrics to any method.
   const routes: Record<string, { readonly getOnly: boolean; readonly serve: (res: http.ServerResponse) => Promise<void> }> = {
@@ -43,13 +49,13 @@ export function createHttpServer(deps: HttpDeps): http.Server {
   };
   return http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] as string;
-    if (isGatewayPath(path)) {
+    if (endpoints === 'client' && isGatewayPath(path)) {
       serveGateway(deps.gateway, req, res, path).catch((err: unknown) => {
         send(res, 500, 'text/plain; charset=utf-8', `${String(err)}\n`);
       });
       return;
     }
-    const route = routes[path];
+    const route = endpoints === 'metrics' && path === '/version' ? undefined : routes[path];
     if (route === undefined) {
       send(res, 404, 'text/plain; charset=utf-8', '404 page not found\n', { 'X-Content-Type-Options': 'nosniff' });
       return;
