@@ -22,7 +22,6 @@ export async function listenForClients(
   credentials: ServerCredentials,
   httpServer: http.Server,
 ): Promise<ClientListener> {
-  const { hostname, port } = new URL(url);
   const injector = grpcServer.createConnectionInjector(credentials);
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
@@ -31,17 +30,9 @@ export async function listenForClients(
     socket.setNoDelay(true);
     routeBySniffing(socket, injector, httpServer);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(Number(port || 2379), listenHost(hostname), () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const bound = server.address() as net.AddressInfo;
-  const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+  const address = await listenOn(server, url);
   return {
-    address: `${host}:${bound.port}`,
+    address,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -51,8 +42,23 @@ export async function listenForClients(
   };
 }
 
+/** Listens on the host and port of `url` (port 0 picks a free one); resolves with the bound host:port. */
+export async function listenOn(server: net.Server, url: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(port || 2379), listenHost(hostname), () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = server.address() as net.AddressInfo;
+  const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+  return `${host}:${bound.port}`;
+}
+
 /** Go's net.Listen binds "localhost" to 127.0.0.1; Node might pick ::1, which etcdctl would miss. */
-export function listenHost(hostname: string): string {
+function listenHost(hostname: string): string {
   if (hostname === 'localhost') return '127.0.0.1';
   return hostname.replace(/^\[|\]$/g, '');
 }
