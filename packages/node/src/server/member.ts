@@ -12,7 +12,7 @@ import type { MemberIdentity } from '../api/header.js';
 import { createHealthService, HealthState } from '../api/health-service.js';
 import { createHttpServer, type HttpDeps } from '../api/http/handler.js';
 import { listenForMetrics } from '../api/http/metrics-listener.js';
-import { QuotaChecker } from '../alarm/index.js';
+import { DEFAULT_QUOTA_BYTES, QuotaChecker } from '../alarm/index.js';
 import { createKvService } from '../api/kv-service.js';
 import { createMaintenanceService } from '../api/maintenance-service.js';
 import { GrpcServices } from '../api/grpc-services.js';
@@ -64,7 +64,11 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
 
   const registry = createRegistry();
   const grpcMetrics = new GrpcMetrics(registry);
-  const serverMetrics = createServerMetrics(registry, { serverVersion: ETCD_API_VERSION, memberIdHex: formatId(memberId) });
+  const serverMetrics = createServerMetrics(registry, {
+    serverVersion: ETCD_API_VERSION,
+    memberIdHex: formatId(memberId),
+    quotaBackendBytes: config.quotaBackendBytes === 0 ? DEFAULT_QUOTA_BYTES : config.quotaBackendBytes,
+  });
 
   const backend = Backend.open({ dataDir: config.dataDir, registry });
   const kv = new KvStore(backend, { registry });

@@ -15,8 +15,18 @@ export interface ServerMetrics {
   readonly isLeader: Gauge;
 }
 
-export function createServerMetrics(registry: Registry, labels: { serverVersion: string; memberIdHex: string }): ServerMetrics {
+export interface ServerFacts {
+  readonly serverVersion: string;
+  readonly memberIdHex: string;
+  /** The quota in force (etcd reports the default for 0 and a negative value as given). */
+  readonly quotaBackendBytes: number;
+}
+
+export function createServerMetrics(registry: Registry, labels: ServerFacts): ServerMetrics {
   const registers = [registry];
+  new Gauge({ name: 'etcd_server_quota_backend_bytes', help: 'Current backend storage quota size in bytes.', registers }).set(labels.quotaBackendBytes);
+  // Learners arrive with membership changes (#4); until then no member is one.
+  new Gauge({ name: 'etcd_server_is_learner', help: 'Whether or not this member is a learner. 1 if is, 0 otherwise.', registers }).set(0);
   new Gauge({ name: 'etcd_server_version', help: "Which version is running. 1 for 'server_version' label with current version.", labelNames: ['server_version'], registers }).set({ server_version: labels.serverVersion }, 1);
   new Gauge({ name: 'etcd_server_id', help: "Server or member ID in hexadecimal format. 1 for 'server_id' label with current ID.", labelNames: ['server_id'], registers }).set({ server_id: labels.memberIdHex }, 1);
   return {

@@ -91,7 +91,9 @@ describe('corvid command', () => {
       const base = `http://${member.address}`;
       const metrics = await fetch(`${base}/metrics`);
       expect(metrics.status).toBe(200);
-      expect(await metrics.text()).toMatch(/^etcd_server_has_leader 1$/m);
+      const text = await metrics.text();
+      expect(text).toMatch(/^etcd_server_has_leader 1$/m);
+      expect(text).toMatch(/^etcd_server_quota_backend_bytes 2147483648$/m);
       expect(await (await fetch(`${base}/health`)).json()).toEqual({ health: 'true' });
       expect((await fetch(`${base}/health`, { method: 'POST' })).status).toBe(405);
       for (const path of ['/version', '/v3/kv/range', '/nope']) expect((await fetch(`${base}${path}`, { method: 'POST' })).status).toBe(404);

@@ -70,7 +70,7 @@ class Member {
     this.applier = new Applier(this.backend, this.kv);
     this.wal = Wal.open({ dataDir: this.dir });
     this.registry = new Registry();
-    const metrics = { ...createServerMetrics(this.registry, { serverVersion: '3.4.0', memberIdHex: 'x' }), ...createRaftDriverMetrics(this.registry) };
+    const metrics = { ...createServerMetrics(this.registry, { serverVersion: '3.4.0', memberIdHex: 'x', quotaBackendBytes: 2 ** 31 }), ...createRaftDriverMetrics(this.registry) };
     this.driver = new RaftDriver<ApplyResult>({
       memberId: MEMBER, wal: this.wal, applier: this.applier, store: this.backend, clock: this.clock, transport: NO_PEERS,
       heartbeatIntervalMs: 100, electionTimeoutMs: 1000,
