@@ -4,7 +4,7 @@
  * reaches (same checks, same errors, same metrics).
  */
 import { Metadata, status, type handleUnaryCall, type Server, type ServerUnaryCall, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { withGrpcGoRefusals } from './request-size.js';
+import { withGrpcGoRefusals } from './grpc-refusals.js';
 
 export class GrpcServices {
   private readonly unaryHandlers = new Map<string, handleUnaryCall<unknown, unknown>>();

@@ -7,7 +7,7 @@ import { status, type handleUnaryCall, type sendUnaryData, type ServerUnaryCall 
 import type { GrpcMetrics } from '../metrics/index.js';
 import type { Logger } from '../util/logger.js';
 import { toServiceError } from './errors.js';
-import { checkRequestDecoded } from './request-size.js';
+import { checkRequestDecoded } from './grpc-refusals.js';
 
 export interface UnaryContext {
   readonly metrics: GrpcMetrics;

@@ -16,7 +16,7 @@ import { DEFAULT_QUOTA_BYTES, QuotaChecker } from '../alarm/index.js';
 import { createKvService } from '../api/kv-service.js';
 import { createMaintenanceService } from '../api/maintenance-service.js';
 import { GrpcServices } from '../api/grpc-services.js';
-import { GRPC_JS_HARD_LIMIT_FACTOR } from '../api/request-size.js';
+import { GRPC_JS_HARD_LIMIT_FACTOR } from '../api/grpc-refusals.js';
 import { BootstrapError, formatId, resolveInitialCluster } from '../cluster/index.js';
 import { verifyConfig, type Config } from '../config/index.js';
 import { createRegistry, GrpcMetrics } from '../metrics/index.js';
