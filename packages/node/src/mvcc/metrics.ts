@@ -2,7 +2,7 @@
  * etcd's mvcc metrics (names, help and buckets as in etcd 3.4's mvcc/metrics.go), registered on
  * an injected Registry. Without one the store counts into a private registry nobody scrapes.
  */
-import { Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
+import { Counter, exponentialBuckets, Gauge, Histogram, Registry, type Metric } from 'prom-client';
 
 /**
  * The metric already registered under `name` (a store reopened on the same registry keeps
@@ -60,10 +60,4 @@ export class MvccMetrics {
     gauge('etcd_mvcc_db_total_size_in_use_in_bytes', 'Total size of the underlying database logically in use in bytes.', gauges.dbSizeInUseBytes);
     gauge('etcd_debugging_mvcc_keys_total', 'Total number of keys.', gauges.keys);
   }
-}
-
-export function exponentialBuckets(start: number, factor: number, count: number): number[] {
-  const out: number[] = [];
-  for (let i = 0, b = start; i < count; i++, b *= factor) out.push(b);
-  return out;
 }

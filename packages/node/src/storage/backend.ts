@@ -9,7 +9,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { open, type Database, type RootDatabase, type TransactionFlags } from 'lmdb';
-import { Histogram, Registry } from 'prom-client';
+import { exponentialBuckets, Histogram, Registry } from 'prom-client';
 import { assert } from '../errors/index.js';
 import { Crc32c } from '../util/crc32c.js';
 import { DB_HISTORY, DB_LIVE, DB_META, DB_NAMES, DB_REVS } from './schema.js';
@@ -94,7 +94,8 @@ export class Backend {
       new Histogram({
         name,
         help: 'The latency distributions of commit called by backend.',
-        buckets: [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024, 2.048, 4.096, 8.192],
+        // etcd's ExponentialBuckets(0.001, 2, 14)
+        buckets: exponentialBuckets(0.001, 2, 14),
         registers: [registry],
       });
     const db = (name: string): BinaryDb => root.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' });
