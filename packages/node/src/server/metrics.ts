@@ -5,15 +5,10 @@
  * backend (storage/backend.ts) and etcd_disk_wal_fsync_duration_seconds to raft-driver/metrics.ts.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { ProposalMetrics } from '../raft-driver/index.js';
 
-export interface ServerMetrics {
-  readonly proposalsCommitted: Gauge;
-  readonly proposalsApplied: Gauge;
-  readonly proposalsPending: Gauge;
-  readonly proposalsFailed: Counter;
-  readonly hasLeader: Gauge;
-  readonly isLeader: Gauge;
-}
+/** The series the raft driver keeps up to date; their shape is the driver's (ProposalMetrics). */
+export type ServerMetrics = ProposalMetrics;
 
 export interface ServerFacts {
   readonly serverVersion: string;
