@@ -106,7 +106,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   });
 
   const maxReceiveBytes = config.maxRequestBytes + GRPC_OVERHEAD_BYTES;
-  const ctx = { metrics: grpcMetrics, logger, maxReceiveBytes };
+  const ctx = { metrics: grpcMetrics, logger };
   const grpcServer = new Server({
     'grpc.max_receive_message_length': Math.min(maxReceiveBytes * GRPC_JS_HARD_LIMIT_FACTOR, 2 ** 31 - 1),
     'grpc.max_send_message_length': 2 ** 31 - 1,
