@@ -46,8 +46,6 @@ export const CATALOGUE: Readonly<Record<ErrorCode, CatalogueEntry>> = {
   Unhealthy: { code: status.UNAVAILABLE, text: 'etcdserver: unhealthy cluster' },
   TooManyRequests: { code: status.RESOURCE_EXHAUSTED, text: 'etcdserver: too many requests' },
   Corrupt: { code: status.DATA_LOSS, text: 'etcdserver: corrupt cluster' },
-  // Not etcd's: what Corvid answers for a method option it does not serve yet.
-  NotYetImplemented: { code: status.UNIMPLEMENTED, text: 'corvid: not implemented yet', withDetail: 'colon' },
   MemberExist: { code: status.FAILED_PRECONDITION, text: 'etcdserver: member ID already exist' },
   PeerURLExist: { code: status.FAILED_PRECONDITION, text: 'etcdserver: Peer URLs already exists' },
   MemberNotEnoughStarted: { code: status.FAILED_PRECONDITION, text: 'etcdserver: re-configuration failed due to not enough started members' },

@@ -36,8 +36,6 @@ export type ErrorCode =
   | 'Unhealthy'
   | 'NotCapable'
   | 'Corrupt'
-  // Corvid's own: a method or option whose issue has not landed yet
-  | 'NotYetImplemented'
   // cluster membership
   | 'MemberExist'
   | 'PeerURLExist'
