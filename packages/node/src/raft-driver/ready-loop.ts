@@ -99,6 +99,7 @@ export class RaftDriver<R> {
   private confState: ConfState;
   private lead: NodeId = NONE;
   private leaderWaiters: Array<() => void> = [];
+  private readonly leadershipListeners: Array<(isLeader: boolean) => void> = [];
   private ticker: { cancel(): void } | null = null;
   private stopped = false;
 
@@ -190,6 +191,15 @@ export class RaftDriver<R> {
     return this.node.term;
   }
 
+  isLeader(): boolean {
+    return this.lead === this.options.memberId;
+  }
+
+  /** Calls `listener(isLeader)` whenever this member becomes or stops being the leader. */
+  onLeadershipChange(listener: (isLeader: boolean) => void): void {
+    this.leadershipListeners.push(listener);
+  }
+
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
@@ -278,7 +288,10 @@ export class RaftDriver<R> {
       } else {
         logger.warn('lost leader', { term: this.node.term });
       }
+      const wasLeader = this.lead === memberId;
       this.lead = ss.lead;
+      const isLeader = ss.lead === memberId;
+      if (isLeader !== wasLeader) for (const listener of this.leadershipListeners) listener(isLeader);
     }
     metrics.hasLeader.set(ss.lead !== NONE ? 1 : 0);
     metrics.isLeader.set(ss.lead === memberId ? 1 : 0);
