@@ -95,6 +95,8 @@ export class Applier {
       this.applied = decodeMetaInt(this.backend.meta.get(META_APPLIED_INDEX), 0);
       throw err;
     }
+    // Committed: watchers see the batch's changes now, in revision order (DESIGN §3).
+    this.kv.publishCommitted();
     if (compacted) this.kv.scheduleCompaction();
     for (const { at, rev } of physical) {
       const result = results[at];

@@ -3,7 +3,7 @@
  * and HashKV; the applier writes through `KvStore.beginWrite` → `KvWrite` → `endWrite`.
  */
 export { KvStore, type HashKvResult, type KvStoreOptions } from './kv-store.js';
-export { KvWrite, type DeletedKey } from './kv-write.js';
+export { KvWrite, type ChangeEvent, type DeletedKey } from './kv-write.js';
 export { keyRange, inKeyRange, toBuffer, type KeyRange } from './key-range.js';
 export { toKeyValue, type KvRecord } from './record.js';
 export { resolveReadRevision, type RangeOutcome } from './range.js';

@@ -16,9 +16,11 @@ import {
 } from '../storage/schema.js';
 import { Compactor, COMPACTION_CHUNK_ENTRIES } from './compaction.js';
 import { hashUpTo } from './hash.js';
-import { KvWrite } from './kv-write.js';
+import { KvWrite, type ChangeEvent } from './kv-write.js';
 import { MvccMetrics } from './metrics.js';
 import { rangeView } from './range.js';
+import { getAt } from './reader.js';
+import type { KvRecord } from './record.js';
 import type { RevisionView } from './revision.js';
 
 export interface KvStoreOptions {
@@ -45,6 +47,10 @@ export class KvStore {
   private finishedCompactRev = -1;
   private openWrite: KvWrite | null = null;
   private closed = false;
+  /** Changes of the write batch in progress; handed to the commit listeners once it has committed. */
+  private uncommitted: ChangeEvent[] = [];
+  /** The watchable store (mvcc/watch), told of each committed batch's changes in revision order. */
+  private readonly commitListeners: Array<(changes: readonly ChangeEvent[], rev: number) => void> = [];
 
   constructor(backend: Backend, options: KvStoreOptions = {}) {
     this.backend = backend;
@@ -79,6 +85,35 @@ export class KvStore {
     this.compactRev = decodeMetaInt(this.backend.meta.get(META_COMPACT_REVISION), -1);
     this.finishedCompactRev = decodeMetaInt(this.backend.meta.get(META_FINISHED_COMPACT_REVISION), -1);
     this.openWrite = null;
+    this.uncommitted = [];
+  }
+
+  /**
+   * Subscribes to committed changes (mvcc/watch's WatchableStore, the only caller). A listener runs
+   * synchronously in the applier's turn, right after the batch's transaction has committed.
+   */
+  onCommit(listener: (changes: readonly ChangeEvent[], rev: number) => void): void {
+    this.commitListeners.push(listener);
+  }
+
+  /**
+   * Hands the changes of the batch that just committed to the listeners (the applier calls this
+   * after `writeSync` returns; an aborted batch was forgotten by `reload`).
+   */
+  publishCommitted(): void {
+    const changes = this.uncommitted;
+    if (changes.length === 0) return;
+    this.uncommitted = [];
+    for (const listener of this.commitListeners) listener(changes, this.current);
+  }
+
+  /**
+   * The version of `key` at `rev`, as a range at that revision sees it (undefined if absent, or
+   * if `rev` is compacted): etcd's watch server reads prev_kv this way, at mod revision - 1.
+   */
+  versionAt(key: Buffer, rev: number): KvRecord | undefined {
+    if (rev < this.compactRev || rev > this.current || rev <= 0) return undefined;
+    return getAt(this.backend, key, rev);
   }
 
   currentRevision(): number {
@@ -118,7 +153,7 @@ export class KvStore {
   /** Opens the writes of one request (one main revision). Only the applier calls this. */
   beginWrite(txn: WriteTxn): KvWrite {
     assert(this.openWrite === null, 'one KvWrite at a time');
-    this.openWrite = new KvWrite(txn, this.backend, this.current, this.compactRev);
+    this.openWrite = new KvWrite(txn, this.backend, this.current, this.compactRev, this.commitListeners.length > 0 ? this.uncommitted : undefined);
     return this.openWrite;
   }
 

@@ -13,6 +13,17 @@ import { getLive, scanLive } from './reader.js';
 import { decodeRecord, encodeRecord, encodeTombstone, type KvRecord } from './record.js';
 import type { RevisionView } from './revision.js';
 
+/**
+ * One change of a committed write, for watchers (etcd's mvccpb.Event before prev_kv): the key, its
+ * revision and the record written (a tombstone for a delete). Buffers are owned: never LMDB's.
+ */
+export interface ChangeEvent {
+  readonly key: Buffer;
+  readonly main: number;
+  readonly sub: number;
+  readonly record: KvRecord;
+}
+
 /** A key with the record it had before a delete. */
 export interface DeletedKey {
   readonly key: Buffer;
@@ -30,10 +41,14 @@ export class KvWrite {
   private readonly backend: Backend;
   private readonly compactRev: number;
 
-  constructor(_txn: WriteTxn, backend: Backend, beginRev: number, compactRev: number) {
+  /** Where each change is recorded for the watchers, once the batch commits (KvStore.publishCommitted). */
+  private readonly changesOut: ChangeEvent[] | undefined;
+
+  constructor(_txn: WriteTxn, backend: Backend, beginRev: number, compactRev: number, changesOut?: ChangeEvent[]) {
     this.backend = backend;
     this.beginRev = beginRev;
     this.compactRev = compactRev;
+    this.changesOut = changesOut;
   }
 
   /** Number of changes so far (each one a sub-revision). */
@@ -66,6 +81,7 @@ export class KvWrite {
     this.backend.live.put(key, record);
     this.backend.history.put(encodeHistoryKey(key, main, sub), record);
     this.backend.revs.put(encodeRevKey(main, sub), encodeRevValue(key, false));
+    this.changesOut?.push({ key: Buffer.from(key), main, sub, record: decodeRecord(record) });
   }
 
   /** The live record of `key` in this request's view. */
@@ -98,6 +114,7 @@ export class KvWrite {
     assert(removed, 'deleted a key that was not live');
     this.backend.history.put(encodeHistoryKey(key, main, sub), record);
     this.backend.revs.put(encodeRevKey(main, sub), encodeRevValue(key, true));
+    this.changesOut?.push({ key: Buffer.from(key), main, sub, record: decodeRecord(record) });
   }
 
   private nextSub(): number {
