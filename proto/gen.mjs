@@ -30,6 +30,7 @@ export const PROTO_FILES = [
   'etcd/authpb/auth.proto',
   'etcd/etcdserverpb/rpc.proto',
   'corvid/internal.proto',
+  'corvid/peer.proto',
   'grpc/health/v1/health.proto',
 ];
 

@@ -16,6 +16,7 @@ const RANK: Readonly<Record<string, number>> = {
   server: 4,
   'raft-driver': 3,
   apply: 3,
+  peer: 3,
   mvcc: 2,
   alarm: 2,
   cluster: 2,
