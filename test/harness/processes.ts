@@ -51,6 +51,21 @@ export interface MemberOptions {
    * kinds get the same command line and `member list` compares equal. Default: true.
    */
   readonly peerFlags?: boolean;
+  /** `--initial-cluster`; default: this member alone (`name=peer URL`). */
+  readonly initialCluster?: string;
+  readonly initialClusterState?: 'new' | 'existing';
+  readonly initialClusterToken?: string;
+  readonly heartbeatIntervalMs?: number;
+  readonly electionTimeoutMs?: number;
+  readonly snapshotCount?: number;
+  /** Extra environment for the member process (e.g. CORVID_EXPERIMENTAL_FAULT_INJECTION=1). */
+  readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Wait for the member to be ready before `start` resolves. Default: true. A cluster member cannot be ready alone
+   * (it needs a quorum), so `cluster.ts` starts members without waiting and then waits on their status; this
+   * needs a fixed `clientPort`.
+   */
+  readonly awaitReady?: boolean;
   /** Appended as given (e.g. a bad flag, to test a failing start). */
   readonly extraArgs?: readonly string[];
 }
@@ -118,12 +133,17 @@ export class ProcessGroup {
     const peerPort = options.peerPort ?? (await freePort());
     const clientPort = options.clientPort ?? (kind === 'etcd' ? await freePort() : 0);
     const args = memberArgs(kind, { ...options, name, dataDir, clientPort, peerPort });
-    const child = kind === 'etcd' ? spawnEtcd(args) : spawnCorvid(args);
+    const env = { ...process.env, ...options.env };
+    const child = kind === 'etcd' ? spawnEtcd(args, env) : spawnCorvid(args, env);
     const output = captureOutput(child);
-    const ready = kind === 'etcd' ? waitEtcdReady(clientPort, child) : waitCorvidReady(output, child);
     let port: number;
     try {
-      port = await ready;
+      if (options.awaitReady === false) {
+        if (clientPort === 0) throw new Error('awaitReady: false needs a fixed clientPort');
+        port = clientPort;
+      } else {
+        port = await (kind === 'etcd' ? waitEtcdReady(clientPort, child) : waitCorvidReady(output, child));
+      }
     } catch (err) {
       await killAndWait(child);
       throw new Error(`${kind} did not start: ${(err as Error).message}\n--- output tail ---\n${output.tail(40)}`);
@@ -165,8 +185,13 @@ function memberArgs(kind: MemberKind, o: MemberOptions & { name: string; dataDir
   const args = ['--name', o.name, '--data-dir', o.dataDir, '--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl];
   if (o.peerFlags ?? true) {
     const peerUrl = `http://127.0.0.1:${o.peerPort}`;
-    args.push('--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl, '--initial-cluster', `${o.name}=${peerUrl}`);
+    args.push('--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl, '--initial-cluster', o.initialCluster ?? `${o.name}=${peerUrl}`);
+    if (o.initialClusterState !== undefined) args.push('--initial-cluster-state', o.initialClusterState);
+    if (o.initialClusterToken !== undefined) args.push('--initial-cluster-token', o.initialClusterToken);
   }
+  if (o.heartbeatIntervalMs !== undefined) args.push('--heartbeat-interval', String(o.heartbeatIntervalMs));
+  if (o.electionTimeoutMs !== undefined) args.push('--election-timeout', String(o.electionTimeoutMs));
+  if (o.snapshotCount !== undefined) args.push('--snapshot-count', String(o.snapshotCount));
   if (kind === 'etcd') args.push('--logger', 'zap', '--log-outputs', 'stderr');
   if (o.maxTxnOps !== undefined) args.push('--max-txn-ops', String(o.maxTxnOps));
   if (o.maxRequestBytes !== undefined) args.push('--max-request-bytes', String(o.maxRequestBytes));
@@ -175,8 +200,8 @@ function memberArgs(kind: MemberKind, o: MemberOptions & { name: string; dataDir
   return args;
 }
 
-function spawnEtcd(args: string[]): ChildProcess {
-  return spawn(ETCD_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnEtcd(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(ETCD_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
 }
 
 /** The command that starts a member of `kind` with `args`; throws a clear message when Corvid is not built. */
@@ -188,9 +213,9 @@ export function memberCommand(kind: MemberKind, args: readonly string[]): { file
   return { file: process.execPath, args: [CORVID_MAIN, ...args] };
 }
 
-function spawnCorvid(args: string[]): ChildProcess {
+function spawnCorvid(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   const command = memberCommand('corvid', args);
-  return spawn(command.file, command.args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO_ROOT });
+  return spawn(command.file, command.args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO_ROOT, env });
 }
 
 interface Output {
