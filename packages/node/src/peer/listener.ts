@@ -1,0 +1,36 @@
+/**
+ * The peer server: one gRPC server per --listen-peer-urls URL, serving the transport's Peer
+ * service. Plain http:// only (peer TLS is not implemented yet).
+ */
+import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { MAX_FRAME_BYTES } from './limits.js';
+import type { PeerTransport } from './transport.js';
+
+/** Listens on one --listen-peer-urls URL (http://host:port; port 0 allowed); returns the bound address and close(). */
+export async function listenForPeers(
+  url: string,
+  transport: PeerTransport,
+  /** Other member-to-member services on the same port (membership calls). */
+  extraServices: ReadonlyArray<{ definition: ServiceDefinition; implementation: UntypedServiceImplementation }> = [],
+): Promise<{ address: string; close(): Promise<void> }> {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'http:') throw new Error(`--listen-peer-urls ${url}: only http:// is supported`);
+  const server = new Server({ 'grpc.max_receive_message_length': MAX_FRAME_BYTES, 'grpc.max_send_message_length': MAX_FRAME_BYTES });
+  const { definition, implementation } = transport.service();
+  server.addService(definition, implementation);
+  for (const extra of extraServices) server.addService(extra.definition, extra.implementation);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${parsed.hostname}:${parsed.port === '' ? '80' : parsed.port}`, ServerCredentials.createInsecure(), (err, bound) => {
+      if (err === null) resolve(bound);
+      else reject(err);
+    });
+  });
+  return {
+    address: `http://${parsed.hostname}:${port}`,
+    // Peer streams never end on their own, so a graceful shutdown would wait forever: cut them (senders redial).
+    close: () => {
+      server.forceShutdown();
+      return Promise.resolve();
+    },
+  };
+}
