@@ -15,12 +15,14 @@ import { listenForMetrics } from '../api/http/metrics-listener.js';
 import { DEFAULT_QUOTA_BYTES, QuotaChecker } from '../alarm/index.js';
 import { createKvService } from '../api/kv-service.js';
 import { createMaintenanceService } from '../api/maintenance-service.js';
+import { WatchService } from '../api/watch-service.js';
 import { GrpcServices } from '../api/grpc-services.js';
 import { GRPC_JS_HARD_LIMIT_FACTOR } from '../api/grpc-refusals.js';
 import { BootstrapError, formatId, resolveInitialCluster } from '../cluster/index.js';
 import { verifyConfig, type Config } from '../config/index.js';
 import { createRegistry, GrpcMetrics } from '../metrics/index.js';
 import { KvStore } from '../mvcc/index.js';
+import { WatchableStore } from '../mvcc/watch/index.js';
 import { createRaftDriverMetrics, NO_PEERS, RaftDriver, REAL_CLOCK, Wal } from '../raft-driver/index.js';
 import { Backend } from '../storage/index.js';
 import type { Logger } from '../util/logger.js';
@@ -123,8 +125,14 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     ID: memberId, name: config.name, peerURLs: [...bootstrap.self.peerUrls], clientURLs: [...config.advertiseClientUrls], isLearner: false,
   };
   addService(etcdserverpb.ClusterService, createClusterService(ctx, { identity, members: () => [self] }));
-  // Watch, Lease and Auth arrive with their issues (#5, #8); until then every method is UNIMPLEMENTED.
-  addService(etcdserverpb.WatchService, {});
+  // Lease and Auth arrive with their issues (#5, #8); until then every method is UNIMPLEMENTED.
+  // Watchers are told of each batch by the applier after its commit; hasleader streams close when the leader goes.
+  const watchable = new WatchableStore(kv, backend, { registry });
+  const watch = new WatchService({
+    identity, store: watchable, kv, fragmentBytes: maxReceiveBytes, logger,
+    hasLeader: () => raft.status().leader !== 0n, leaderCheckIntervalMs: config.electionTimeoutMs,
+  });
+  addService(etcdserverpb.WatchService, watch.implementation());
   addService(etcdserverpb.LeaseService, {});
   addService(etcdserverpb.AuthService, {});
   // The gRPC health service etcd registers beside its own (grpc-go's health server).

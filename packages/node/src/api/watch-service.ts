@@ -1,0 +1,117 @@
+/**
+ * etcdserverpb.Watch: one WatchStream per bidi call over the member's WatchableStore. Streams
+ * opened with the `hasleader=true` metadata (clientv3.WithRequireLeader) are refused with
+ * "etcdserver: no leader" when the member has no leader, and closed with it when the member
+ * loses its leader: the service checks `hasLeader` every `leaderCheckIntervalMs` (etcd's
+ * monitorLeader checks every election timeout); `checkLeader()` runs the check at once, for a
+ * caller that learns of a leadership change first.
+ */
+import { status, type ServiceError } from '@grpc/grpc-js';
+import type { etcdserverpb } from '@corvid/proto';
+import { CorvidError } from '../errors/index.js';
+import type { KvStore } from '../mvcc/index.js';
+import type { WatchableStore } from '../mvcc/watch/index.js';
+import type { Logger } from '../util/logger.js';
+import { toServiceError } from './errors.js';
+import { checkRequestDecoded } from './grpc-refusals.js';
+import type { MemberIdentity } from './header.js';
+import { WatchStream, type WatchCall } from './watch-stream.js';
+
+/** etcd's default --experimental-watch-progress-notify-interval. */
+export const DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS = 10 * 60 * 1000;
+const PROGRESS_RETRY_MS = 100;
+/** rpctypes.MetadataRequireLeaderKey / MetadataHasLeader. */
+const REQUIRE_LEADER_KEY = 'hasleader';
+const HAS_LEADER = 'true';
+
+export interface WatchServiceDeps {
+  readonly identity: MemberIdentity;
+  readonly store: WatchableStore;
+  readonly kv: KvStore;
+  /** etcd's watch server splits at --max-request-bytes + 512 KiB: the member's gRPC receive limit. */
+  readonly fragmentBytes: number;
+  readonly progressNotifyIntervalMs?: number;
+  readonly hasLeader: () => boolean;
+  readonly leaderCheckIntervalMs: number;
+  readonly logger: Logger;
+}
+
+export class WatchService {
+  private readonly streams = new Set<WatchStream>();
+  /** Streams that asked for a leader, with their calls, closed with NoLeader when it goes. */
+  private readonly requireLeader = new Map<WatchStream, WatchCall>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly deps: WatchServiceDeps) {
+    this.timer = setInterval(() => this.checkLeader(), deps.leaderCheckIntervalMs);
+    this.timer.unref();
+  }
+
+  implementation(): etcdserverpb.WatchServer {
+    return { watch: (call: WatchCall) => this.serve(call) };
+  }
+
+  /** Closes every `hasleader` stream with "etcdserver: no leader" if the member has no leader now. */
+  checkLeader(): void {
+    if (this.requireLeader.size === 0 || this.deps.hasLeader()) return;
+    for (const [stream, call] of [...this.requireLeader]) this.fail(stream, call, new CorvidError('NoLeader'));
+  }
+
+  /** Stops the leader check and every stream's watchers (the server is shutting down). */
+  close(): void {
+    clearInterval(this.timer);
+    for (const stream of [...this.streams]) stream.close();
+    this.streams.clear();
+    this.requireLeader.clear();
+  }
+
+  private serve(call: WatchCall): void {
+    const wantsLeader = call.metadata.get(REQUIRE_LEADER_KEY)[0] === HAS_LEADER;
+    if (wantsLeader && !this.deps.hasLeader()) {
+      call.emit('error', toServiceError(new CorvidError('NoLeader')).error);
+      return;
+    }
+    const stream = new WatchStream(call, {
+      identity: this.deps.identity,
+      store: this.deps.store,
+      kv: this.deps.kv,
+      fragmentBytes: this.deps.fragmentBytes,
+      progressNotifyIntervalMs: this.deps.progressNotifyIntervalMs ?? DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS,
+      progressRetryMs: PROGRESS_RETRY_MS,
+    });
+    this.streams.add(stream);
+    if (wantsLeader) this.requireLeader.set(stream, call);
+    const forget = (): void => {
+      this.streams.delete(stream);
+      this.requireLeader.delete(stream);
+    };
+    call.on('data', (request: etcdserverpb.WatchRequest) => {
+      try {
+        checkRequestDecoded(request);
+      } catch (err) {
+        this.fail(stream, call, err);
+        return;
+      }
+      stream.onRequest(request);
+    });
+    // The client closing its side ends nothing: etcd's recvLoop returns nil without reporting it,
+    // so the watchers go on until the client cancels the call.
+    call.on('cancelled', () => {
+      forget();
+      stream.close();
+    });
+    call.on('error', () => {
+      forget();
+      stream.close();
+    });
+  }
+
+  private fail(stream: WatchStream, call: WatchCall, err: unknown): void {
+    const { error, known } = toServiceError(err);
+    if (!known) this.deps.logger.error('watch stream failed', { error: err });
+    this.streams.delete(stream);
+    this.requireLeader.delete(stream);
+    stream.close();
+    call.emit('error', { ...error, code: error.code ?? status.UNKNOWN } as ServiceError);
+  }
+}
