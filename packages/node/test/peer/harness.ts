@@ -5,6 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ServerCredentials, type Server } from '@grpc/grpc-js';
 import { Registry } from 'prom-client';
 import { newMessage, type Message, type MessageFields, type NodeId } from '@corvid/raft';
 import { listenForPeers, PeerTransport, type SnapshotSource } from '../../src/peer/index.js';
@@ -102,9 +103,9 @@ export function msg(fields: MessageFields): Message {
 }
 
 /** Resolves once `cond()` holds; fails with `what` after `deadlineMs`. Polls every 10 ms. */
-export async function waitFor(what: string, cond: () => boolean, deadlineMs = 10_000): Promise<void> {
+export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, deadlineMs = 10_000): Promise<void> {
   const start = Date.now();
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() - start > deadlineMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -118,4 +119,11 @@ export async function metricValue(registry: Registry, name: string, labels: Reco
   const series = values.find((v) => ((v as { metricName?: string }).metricName ?? name) === `${name}${suffix}`
     && Object.entries(labels).every(([k, val]) => v.labels[k] === val));
   return series?.value ?? 0;
+}
+
+/** Binds a hand-built gRPC server (a peer that misbehaves on purpose) to 127.0.0.1:0; returns the port. */
+export function bindLocal(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+  });
 }

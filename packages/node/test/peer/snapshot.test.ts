@@ -11,12 +11,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { Client, credentials, status, type ServiceError } from '@grpc/grpc-js';
+import { Client, credentials, Server, status, type ServerReadableStream, type ServiceError } from '@grpc/grpc-js';
 import type { Message } from '@corvid/raft';
 import type { SnapshotChunk } from '../../src/peer/codec.js';
 import type { SnapshotSource } from '../../src/peer/index.js';
 import { SNAPSHOT_METHOD, callMetadata } from '../../src/peer/service.js';
-import { CLUSTER, member, metricValue, msg, waitFor, type Member } from './harness.js';
+import { bindLocal, CLUSTER, member, metricValue, msg, waitFor, type Member } from './harness.js';
 
 const open: Member[] = [];
 afterEach(async () => {
@@ -126,6 +126,54 @@ describe('snapshot transfer', () => {
     a.transport.send([SNAP]);
     await waitFor('second finish', () => a.snapshotStatus.length === 2);
     expect(opened).toBe(2);
+  });
+});
+
+describe('snapshot transfer and close()', () => {
+  it('close() cancels a transfer in flight, releases the copy and reports nothing', async () => {
+    // A receiver that reads the header and then nothing more, so the sender waits for 'drain'.
+    let headers = 0;
+    const server = new Server();
+    server.addService({ Snapshot: SNAPSHOT_METHOD }, {
+      Snapshot: (call: ServerReadableStream<SnapshotChunk, unknown>) => {
+        call.once('data', () => {
+          headers++;
+          call.pause();
+        });
+      },
+    });
+    const port = await bindLocal(server);
+    try {
+      const source = fileSource(snapshotFile(16 * 1024 * 1024).path);
+      const a = member(1n, { snapshots: source });
+      a.transport.setPeer(2n, [`http://127.0.0.1:${port}`]);
+      a.transport.send([SNAP]);
+      await waitFor('the receiver has the header', () => headers === 1);
+      await a.close();
+      expect(source).toMatchObject({ opened: 1, released: 1 });
+      // (This server has no Stream method, so a's stream reports b unreachable; the snapshot reports nothing.)
+      expect(a.snapshotStatus).toEqual([]);
+    } finally {
+      server.forceShutdown();
+    }
+  });
+
+  it('the receiver removes the partial file of a cancelled call', async () => {
+    const b = member(2n);
+    open.push(b);
+    const url = await b.listen();
+    const client = new Client(new URL(url).host, credentials.createInsecure());
+    const call = client.makeClientStreamRequest(SNAPSHOT_METHOD.path, SNAPSHOT_METHOD.requestSerialize, SNAPSHOT_METHOD.responseDeserialize,
+      callMetadata(1n, CLUSTER), {}, () => undefined);
+    call.write({ kind: 'header', message: SNAP, sizeBytes: 2 * 1024 * 1024 });
+    call.write({ kind: 'data', data: randomBytes(1024 * 1024) });
+    const part = join(b.snapshotDir, '4-1234.db.part');
+    await waitFor('the partial file', () => existsSync(part));
+    call.cancel();
+    client.close();
+    await waitFor('the refusal logged', () => b.logs.some((l) => l.msg === 'failed to receive snapshot'));
+    expect(readdirSync(b.snapshotDir)).toEqual([]);
+    expect(b.snapshots).toEqual([]);
   });
 });
 

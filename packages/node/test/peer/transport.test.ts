@@ -8,10 +8,10 @@
  */
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { Server, ServerCredentials, type ServerReadableStream, type sendUnaryData } from '@grpc/grpc-js';
+import { Server, type ServerReadableStream, type sendUnaryData } from '@grpc/grpc-js';
 import type { Message } from '@corvid/raft';
 import { MAX_QUEUE_MESSAGES } from '../../src/peer/index.js';
-import { cluster, member, metricValue, msg, waitFor, type Member } from './harness.js';
+import { bindLocal, cluster, member, metricValue, msg, waitFor, type Member } from './harness.js';
 
 const open: Member[] = [];
 const cleanups: Array<() => Promise<void>> = [];
@@ -77,7 +77,7 @@ describe('PeerTransport', () => {
         stream(call, cb);
       },
     });
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    const port = await bindLocal(server);
     cleanups.push(async () => {
       server.forceShutdown();
     });
@@ -211,5 +211,37 @@ describe('PeerTransport', () => {
     b.transport.send([hb(2n, 1n, 4)]);
     await waitFor('delivery restored both ways', () => a.stepped.some((m) => m.from === 2n && m.commit === 4) && b.stepped.some((m) => m.from === 1n && m.commit === 4));
     expect(a.stepped.filter((m) => m.from === 2n).map((m) => m.commit)).toEqual([1, 4]);
+  });
+
+  it('measures the round trip with Ping while the stream is up', async () => {
+    const [a, b] = await started(1n, 2n) as [Member, Member];
+    a.transport.send([msg({ type: 'MsgHeartbeat', to: 2n, from: 1n })]);
+    await waitFor('connected', () => b.stepped.length === 1);
+    const pings = (): Promise<number> => metricValue(a.registry, 'etcd_network_peer_round_trip_time_seconds', { To: '2' }, '_count');
+    await waitFor('a ping answered', async () => (await pings()) > 0, 15_000);
+    expect(b.transport.activePeers(60_000)).toEqual([1n]);
+  });
+
+  it('follows a peer to new URLs and forgets a removed one', async () => {
+    const [a, b] = await started(1n, 2n) as [Member, Member];
+    a.transport.send([msg({ type: 'MsgHeartbeat', to: 2n, from: 1n, commit: 1 })]);
+    await waitFor('delivered', () => b.stepped.length === 1);
+    await b.stopListening();
+    a.transport.setPeer(2n, [await b.listen()]);
+    const timer = setInterval(() => a.transport.send([msg({ type: 'MsgHeartbeat', to: 2n, from: 1n, commit: 2 })]), 50);
+    try {
+      await waitFor('delivered at the new URL', () => b.stepped.some((m) => m.commit === 2));
+    } finally {
+      clearInterval(timer);
+    }
+    a.transport.removePeer(2n);
+    const delivered = b.stepped.length;
+    a.transport.send([msg({ type: 'MsgHeartbeat', to: 2n, from: 1n, commit: 3 })]);
+    expect(a.logs.some((l) => l.msg === 'ignored message send request; unknown remote peer target')).toBe(true);
+    expect(a.transport.activePeers(60_000)).toEqual([]);
+    expect(await metricValue(a.registry, 'etcd_network_active_peers', { Local: '1', Remote: '2' })).toBe(0);
+    // b still hears from nobody new: the stream is gone.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(b.stepped.length).toBe(delivered);
   });
 });
