@@ -1,6 +1,7 @@
 /**
  * The peer server: one gRPC server per --listen-peer-urls URL, serving the transport's Peer
- * service. Plain http:// only (peer TLS is not implemented yet).
+ * service (and whatever else the member serves to its peers). Plain http:// only (peer TLS is
+ * not implemented yet).
  */
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { MAX_FRAME_BYTES } from './limits.js';
