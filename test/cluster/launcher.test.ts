@@ -42,11 +42,9 @@ async function freePortRun(): Promise<number> {
 
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    return process.kill(pid, 0);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw err;
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH'; // EPERM: alive but not ours
   }
 }
 

@@ -1,7 +1,13 @@
 /**
- * A linearizability checker for single-key histories of an etcd-like store, where every write's revision is the
- * witness of its place in the order (so no search is needed, unlike a general porcupine check). Times come from
- * one monotonic clock (performance.now()) in the test process.
+ * Two linearizability checkers for histories of an etcd-like store, with times from one monotonic clock
+ * (performance.now()) in the test process:
+ *  - `checkKey`: single-key put/get histories where every write's revision is the witness of its place in the order,
+ *    so no search is needed;
+ *  - `checkHistory`: the general check, Wing & Gong's search with Lowe's memoisation as Porcupine runs it, over a
+ *    key-value model with put, get and compare-and-swap. Every operation touches one key, so the history is split
+ *    per key (P-compositionality: a history is linearizable iff each key's sub-history is) and each key is searched
+ *    alone. An operation whose outcome is unknown (timeout, member gone) is kept as possibly applied: it returns at
+ *    +Infinity and its output is not checked, so it may take effect at any time after its invocation, or never.
  */
 
 /** A put: `revision` and `completedMs` are set once it is acknowledged. */
@@ -45,4 +51,181 @@ export function checkKey(key: string, writes: Write[], reads: Read[]): string[] 
     }
   }
   return problems;
+}
+
+/** An operation of the key-value model. `cas` puts `value` iff the key's value is `expected` (null: absent). */
+export type KvInput =
+  | { readonly kind: 'put'; readonly key: string; readonly value: string }
+  | { readonly kind: 'get'; readonly key: string }
+  | { readonly kind: 'cas'; readonly key: string; readonly expected: string | null; readonly value: string };
+
+export type KvOutput =
+  | { readonly kind: 'put' }
+  | { readonly kind: 'get'; readonly value: string | null }
+  | { readonly kind: 'cas'; readonly succeeded: boolean };
+
+/** One client call: invoked before the request left, returned after the answer arrived. */
+export interface Operation {
+  readonly client: number;
+  readonly input: KvInput;
+  readonly invokedMs: number;
+  /** +Infinity when the outcome is unknown. */
+  readonly returnedMs: number;
+  /** undefined when the outcome is unknown. */
+  readonly output: KvOutput | undefined;
+}
+
+export interface KeyVerdict {
+  readonly key: string;
+  readonly operations: number;
+  /** 'ok', 'violation', or 'timeout' when the search ran out of time (treat as a failure to check). */
+  readonly result: 'ok' | 'violation' | 'timeout';
+  /** For a violation: the operation the search could not place, with the ones still open around it. */
+  readonly detail?: string;
+}
+
+type State = string | null;
+
+/** The model's transition: the next state, or undefined when `output` is impossible in `state`. */
+function step(state: State, input: KvInput, output: KvOutput | undefined): State | undefined {
+  switch (input.kind) {
+    case 'put':
+      return input.value;
+    case 'get':
+      return output === undefined || (output.kind === 'get' && output.value === state) ? state : undefined;
+    case 'cas': {
+      const applies = state === input.expected;
+      if (output !== undefined && (output.kind !== 'cas' || output.succeeded !== applies)) return undefined;
+      return applies ? input.value : state;
+    }
+  }
+}
+
+export const describeOp = (op: Operation): string => {
+  const i = op.input;
+  const call = i.kind === 'put' ? `put(${i.key}, ${i.value})` : i.kind === 'get' ? `get(${i.key})` : `cas(${i.key}, ${String(i.expected)} -> ${i.value})`;
+  const o = op.output;
+  const result = o === undefined ? '?' : o.kind === 'put' ? 'ok' : o.kind === 'get' ? String(o.value) : String(o.succeeded);
+  return `c${op.client} ${call} = ${result} [${op.invokedMs.toFixed(1)}, ${op.returnedMs === Infinity ? 'unknown' : op.returnedMs.toFixed(1)}]`;
+};
+
+interface Entry {
+  readonly op: number;
+  readonly call: boolean;
+  readonly time: number;
+  match: Entry | undefined; // the call's return entry
+  prev: Entry | undefined;
+  next: Entry | undefined;
+}
+
+/** Builds the doubly linked list of call and return entries, by time; a call sorts before a return at the same time. */
+function entries(ops: readonly Operation[]): Entry {
+  const list: Entry[] = [];
+  ops.forEach((op, i) => {
+    const ret: Entry = { op: i, call: false, time: op.returnedMs, match: undefined, prev: undefined, next: undefined };
+    list.push({ op: i, call: true, time: op.invokedMs, match: ret, prev: undefined, next: undefined }, ret);
+  });
+  list.sort((a, b) => a.time - b.time || Number(b.call) - Number(a.call));
+  const head: Entry = { op: -1, call: false, time: -Infinity, match: undefined, prev: undefined, next: undefined };
+  let prev = head;
+  for (const e of list) {
+    prev.next = e;
+    e.prev = prev;
+    prev = e;
+  }
+  return head;
+}
+
+function lift(call: Entry): void {
+  for (const e of [call, call.match as Entry]) {
+    (e.prev as Entry).next = e.next;
+    if (e.next !== undefined) e.next.prev = e.prev;
+  }
+}
+
+function unlift(call: Entry): void {
+  for (const e of [call.match as Entry, call]) {
+    (e.prev as Entry).next = e;
+    if (e.next !== undefined) e.next.prev = e;
+  }
+}
+
+/**
+ * Zobrist-style hash of the set of linearized operations: two 32-bit halves, each the XOR of a fixed pseudo-random
+ * word per operation, so adding or removing an operation is O(1). With the state it keys Lowe's cache of
+ * configurations already explored (a false hit, at odds of about 2^-64 per pair, could only hide a linearization).
+ */
+function zobrist(count: number): Uint32Array {
+  const words = new Uint32Array(count * 2);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < words.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    words[i] = x >>> 0;
+  }
+  return words;
+}
+
+/** Wing–Gong–Lowe search over one key's operations. */
+export function checkKeyHistory(key: string, ops: readonly Operation[], deadlineMs = 30_000): KeyVerdict {
+  const head = entries(ops);
+  const words = zobrist(ops.length);
+  const cache = new Set<string>();
+  const stack: { call: Entry; state: State }[] = [];
+  let [h0, h1] = [0, 0];
+  let state: State = null;
+  let entry = head.next;
+  let deepest: { depth: number; op: number } = { depth: -1, op: -1 };
+  const stopAt = performance.now() + deadlineMs;
+  for (let steps = 0; head.next !== undefined; steps++) {
+    if ((steps & 0xfff) === 0 && performance.now() > stopAt) return { key, operations: ops.length, result: 'timeout' };
+    const e = entry as Entry;
+    const op = ops[e.op] as Operation;
+    if (e.call) {
+      const next = step(state, op.input, op.output);
+      if (next !== undefined) {
+        const [n0, n1] = [(h0 ^ (words[2 * e.op] as number)) >>> 0, (h1 ^ (words[2 * e.op + 1] as number)) >>> 0];
+        const id = `${n0}:${n1}:${next === null ? '\u0000' : next}`;
+        if (!cache.has(id)) {
+          cache.add(id);
+          stack.push({ call: e, state });
+          [state, h0, h1] = [next, n0, n1];
+          lift(e);
+          entry = head.next;
+          continue;
+        }
+      }
+      entry = e.next;
+      continue;
+    }
+    // A return whose call is not linearized yet: undo the last choice and try the next candidate.
+    if (stack.length > deepest.depth) deepest = { depth: stack.length, op: e.op };
+    const top = stack.pop();
+    if (top === undefined) return { key, operations: ops.length, result: 'violation', detail: violationDetail(ops, deepest.op) };
+    state = top.state;
+    h0 = (h0 ^ (words[2 * top.call.op] as number)) >>> 0;
+    h1 = (h1 ^ (words[2 * top.call.op + 1] as number)) >>> 0;
+    unlift(top.call);
+    entry = top.call.next;
+  }
+  return { key, operations: ops.length, result: 'ok' };
+}
+
+/** The operation that could not be placed and those overlapping it in time. */
+function violationDetail(ops: readonly Operation[], stuck: number): string {
+  const s = ops[stuck] as Operation;
+  const around = ops.filter((o) => o !== s && o.invokedMs <= s.returnedMs && o.returnedMs >= s.invokedMs - 1);
+  return [`cannot linearize ${describeOp(s)}`, ...around.slice(0, 20).map((o) => `  concurrent or adjacent: ${describeOp(o)}`)].join('\n');
+}
+
+/** Splits the history per key and checks each key; the verdicts of the keys that failed (empty: linearizable). */
+export function checkHistory(ops: readonly Operation[], deadlineMsPerKey?: number): KeyVerdict[] {
+  const byKey = new Map<string, Operation[]>();
+  for (const op of ops) {
+    const list = byKey.get(op.input.key) ?? [];
+    list.push(op);
+    byKey.set(op.input.key, list);
+  }
+  return [...byKey].map(([key, list]) => checkKeyHistory(key, list, deadlineMsPerKey)).filter((v) => v.result !== 'ok');
 }
