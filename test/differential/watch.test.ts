@@ -7,8 +7,12 @@
  * sleeps), then renders them as JSON with ids and term masked. Responses of one step are ordered by stream and watch
  * id (etcd sends different watchers' responses for one revision in Go map order); each watcher's own order is kept.
  * Extra responses show up in the next step's list, so they fail the comparison too; the script ends with a barrier.
+ * ETCDCTL_CASES run `etcdctl watch` (prefix, range, --rev, --prev-kv, -w json, interactive, compacted) and compare
+ * its stdout, stderr and exit code; a running watch is read until its case's sentinel value has been printed.
  */
+import { spawn } from 'node:child_process';
 import { etcdserverpb } from '@corvid/proto';
+import { ETCDCTL_BIN } from '../harness/etcdctl.js';
 import { SideBySide } from '../harness/differential.js';
 import { kvClient, type KvApi } from '../harness/grpc.js';
 import { ProcessGroup, SUBJECT } from '../harness/processes.js';
@@ -131,6 +135,72 @@ export const FRAGMENT_SCRIPT: readonly Step[] = [
   { name: 'a small live update: whole on both', expect: 2, run: put('big/0', 'small') },
 ];
 
+interface EtcdctlCase {
+  readonly name: string;
+  readonly args: (rev: number) => string[];
+  /** A put the watch must print: the case ends once its value is in stdout. Absent: etcdctl exits by itself. */
+  readonly sentinel?: string;
+  readonly stdin?: string;
+  /** Wait for this in stdout before the sentinel put (so -w json's grouping of responses does not race the put). */
+  readonly ready?: string;
+}
+
+/** After setup: w/a=1 (2), w/b=1 (3), w/a=2 (4), delete w/a (5), x=1 (6); `rev` is the current revision + 1. */
+export const ETCDCTL_CASES: readonly EtcdctlCase[] = [
+  { name: 'watch --prefix --rev=2 --prev-kv w/', args: () => ['watch', '--prefix', '--rev=2', '--prev-kv', 'w/'], sentinel: 'w/end' },
+  { name: 'watch w/a w/c --rev=2 (a range)', args: () => ['watch', '--rev=2', 'w/a', 'w/c'], sentinel: 'w/b' },
+  { name: 'watch from now on one key', args: (rev) => ['watch', `--rev=${rev}`, 'w/live'], sentinel: 'w/live' },
+  { name: '-w json watch --prefix --rev=2', args: () => ['-w', 'json', 'watch', '--prefix', '--rev=2', 'w/'], sentinel: 'w/end', ready: '"Events"' },
+  { name: 'watch -i (interactive)', args: () => ['watch', '-i'], stdin: 'watch --prefix --rev=3 w/\n', sentinel: 'w/end' },
+  { name: 'watch --rev=1 after compaction at 3: canceled', args: () => ['watch', '--rev=1', 'w/a'] },
+];
+
+function etcdctlWatch(endpoint: string, c: EtcdctlCase, rev: number, value: string): { stdout: () => string; finished: Promise<string> } {
+  const args = c.args(rev);
+  const child = spawn(ETCDCTL_BIN, ['--endpoints', endpoint, ...args], { env: { ...process.env, ETCDCTL_API: '3' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let code: number | null = null;
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  child.on('exit', (exitCode) => (code = exitCode));
+  if (c.stdin !== undefined) child.stdin.write(c.stdin);
+  const done = (): boolean => code !== null || stdout.includes(value) || stdout.includes(Buffer.from(value).toString('base64'));
+  const finished = (async (): Promise<string> => {
+    try {
+      await waitFor(done, 10_000, `etcdctl ${args.join(' ')}`);
+    } finally {
+      if (code === null) child.kill('SIGKILL');
+    }
+    const masked = stdout.replace(/"(cluster_id|member_id)":\d+/g, '"$1":"<id>"').replace(/"raft_term":\d+/g, '"raft_term":"<term>"');
+    return `exit ${code ?? 'running'}\nstdout:\n${masked}\nstderr:\n${stderr}`;
+  })();
+  return { stdout: () => stdout, finished };
+}
+
+async function runEtcdctl(endpoint: string): Promise<string[]> {
+  const kv = kvClient(endpoint);
+  try {
+    for (const [k, v] of [['w/a', '1'], ['w/b', '1'], ['w/a', '2']] as const) await kv.put({ key: b(k), value: b(v) });
+    await kv.deleteRange({ key: b('w/a') });
+    await kv.put({ key: b('x'), value: b('1') });
+    const out: string[] = [];
+    for (const c of ETCDCTL_CASES) {
+      const rev = Number((await kv.range({ key: b('x') })).header?.revision) + 1;
+      if (c.sentinel === undefined) await kv.compact({ revision: 3n });
+      const value = `END-${out.length}`;
+      const running = etcdctlWatch(endpoint, c, rev, value);
+      const ready = c.ready;
+      if (ready !== undefined) await waitFor(() => running.stdout().includes(ready), 10_000, `etcdctl to print ${ready}`);
+      if (c.sentinel !== undefined) await kv.put({ key: b(c.sentinel), value: b(value) });
+      out.push(await running.finished);
+    }
+    return out;
+  } finally {
+    kv.close();
+  }
+}
+
 async function runScript(endpoint: string, steps: readonly Step[]): Promise<string[]> {
   const kv = kvClient(endpoint);
   const ctx: Ctx = { kv, streams: [new WatchStreamClient(endpoint)], endpoint };
@@ -162,11 +232,13 @@ async function waitForTotal(total: () => number, count: number): Promise<void> {
 const group = new ProcessGroup();
 const main = new SideBySide<string[]>(group);
 const fragments = new SideBySide<string[]>(group, { maxRequestBytes: 65536 });
+const etcdctlSides = new SideBySide<string[]>(group);
 
 beforeAll(async () => {
   await main.run((member) => runScript(member.endpoint, WATCH_SCRIPT));
   await fragments.run((member) => runScript(member.endpoint, FRAGMENT_SCRIPT));
-}, 180_000);
+  await etcdctlSides.run((member) => runEtcdctl(member.endpoint));
+}, 240_000);
 
 afterAll(async () => group.cleanup());
 
@@ -179,5 +251,11 @@ describe(`Watch over raw gRPC: etcd 3.4 vs ${SUBJECT}`, () => {
 describe(`Watch fragments (--max-request-bytes 65536): etcd 3.4 vs ${SUBJECT}`, () => {
   test.each(FRAGMENT_SCRIPT.map((step, i) => [i, step.name] as const))('step %i: %s', (i) => {
     expect(fragments.get('subject')[i]).toEqual(fragments.get('oracle')[i]);
+  });
+});
+
+describe(`etcdctl watch: etcd 3.4 vs ${SUBJECT}`, () => {
+  test.each(ETCDCTL_CASES.map((c, i) => [i, c.name] as const))('case %i: %s', (i) => {
+    expect(etcdctlSides.get('subject')[i]).toEqual(etcdctlSides.get('oracle')[i]);
   });
 });
