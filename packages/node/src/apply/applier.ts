@@ -8,12 +8,14 @@
 import { corvidpb, etcdserverpb } from '@corvid/proto';
 import { AlarmStore, requestCost } from '../alarm/index.js';
 import { assert, CorvidError, isCorvidError } from '../errors/index.js';
+import { Lessor } from '../lease/index.js';
 import type { KvStore, KvWrite } from '../mvcc/index.js';
 import type { Backend, WriteTxn } from '../storage/index.js';
 import { META_APPLIED_INDEX, decodeMetaInt, encodeMetaInt } from '../storage/schema.js';
 import { applyAlarm } from './apply-alarm.js';
 import { applyCompaction } from './apply-compaction.js';
 import { applyDelete, checkDelete } from './apply-delete.js';
+import { applyLeaseCheckpoint, applyLeaseGrant, applyLeaseRevoke } from './apply-lease.js';
 import { applyPut, checkPut } from './apply-put.js';
 import { applyTxn } from './apply-txn.js';
 import { revisionHeader } from './header.js';
@@ -29,7 +31,10 @@ export type ApplyResponse =
   | etcdserverpb.DeleteRangeResponse
   | etcdserverpb.TxnResponse
   | etcdserverpb.CompactionResponse
-  | etcdserverpb.AlarmResponse;
+  | etcdserverpb.AlarmResponse
+  | etcdserverpb.LeaseGrantResponse
+  | etcdserverpb.LeaseRevokeResponse
+  | etcdserverpb.LeaseCheckpointResponse;
 
 /**
  * The outcome of one entry. `skipped`: the entry was at or below the applied index and was not
@@ -45,12 +50,16 @@ export class Applier {
   private readonly kv: KvStore;
   /** Raised alarms: changed by applied AlarmRequests, and NOSPACE or CORRUPT narrow what applies. */
   readonly alarms: AlarmStore;
+  /** Leases and their keys: changed by applied lease entries, puts and deletes. */
+  readonly leases: Lessor;
   private applied: number;
 
-  constructor(backend: Backend, kv: KvStore) {
+  /** `leases`: the member's lessor (with its registry and checkpoint interval); a default one otherwise. */
+  constructor(backend: Backend, kv: KvStore, leases?: Lessor) {
     this.backend = backend;
     this.kv = kv;
     this.alarms = new AlarmStore(backend);
+    this.leases = leases ?? new Lessor(backend);
     this.applied = decodeMetaInt(backend.meta.get(META_APPLIED_INDEX), 0);
   }
 
@@ -92,6 +101,7 @@ export class Applier {
       // The transaction was aborted: forget what this batch did in memory, then let it crash.
       this.kv.reload();
       this.alarms.reload();
+      this.leases.reload();
       this.applied = decodeMetaInt(this.backend.meta.get(META_APPLIED_INDEX), 0);
       throw err;
     }
@@ -132,7 +142,7 @@ export class Applier {
     }
     const write = this.kv.beginWrite(txn);
     try {
-      return { result: { ok: true, response: dispatch(txn, write, op) } };
+      return { result: { ok: true, response: dispatch(txn, write, op, this.leases, Number(request.header?.proposedAtMs ?? 0n)) } };
     } catch (err) {
       if (!isCorvidError(err)) throw err;
       assert(write.changes() === 0, `${err.code} raised after writes: checks must precede writes`);
@@ -157,19 +167,25 @@ function refusedByAlarm(alarms: AlarmStore, op: corvidpb.InternalRequest['reques
 }
 
 /** One function per operation; every check precedes every write. */
-function dispatch(txn: WriteTxn, write: KvWrite, op: corvidpb.InternalRequest['request']): ApplyResponse {
+function dispatch(txn: WriteTxn, write: KvWrite, op: corvidpb.InternalRequest['request'], leases: Lessor, proposedAtMs: number): ApplyResponse {
   if (op === undefined) return { header: revisionHeader(write.rev()) };
   switch (op.$case) {
     case 'put':
-      checkPut(txn, write, op.value);
-      return applyPut(txn, write, op.value);
+      checkPut(txn, write, leases, op.value);
+      return applyPut(txn, write, leases, op.value);
     case 'deleteRange':
       checkDelete(op.value);
-      return applyDelete(txn, write, op.value);
+      return applyDelete(txn, write, leases, op.value);
     case 'txn':
-      return applyTxn(txn, write, op.value);
+      return applyTxn(txn, write, leases, op.value);
+    case 'leaseGrant':
+      return applyLeaseGrant(txn, write, leases, op.value, proposedAtMs);
+    case 'leaseRevoke':
+      return applyLeaseRevoke(txn, write, leases, op.value);
+    case 'leaseCheckpoint':
+      return applyLeaseCheckpoint(txn, write, leases, op.value);
     default:
-      // Leases arrive with their own issue; until then nothing proposes them.
-      throw new CorvidError('NotCapable', { detail: `${op.$case} is not supported yet` });
+      // Every other operation is applied before dispatch.
+      throw new CorvidError('NotCapable', { detail: `${op.$case} is not supported here` });
   }
 }

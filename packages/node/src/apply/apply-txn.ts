@@ -8,6 +8,7 @@
  */
 import type { etcdserverpb } from '@corvid/proto';
 import { assert } from '../errors/index.js';
+import type { KeyLeases } from '../lease/index.js';
 import { resolveReadRevision, type KvWrite } from '../mvcc/index.js';
 import type { WriteTxn } from '../storage/index.js';
 import { applyDelete, checkDelete } from './apply-delete.js';
@@ -48,9 +49,9 @@ function forEachOnPath(t: etcdserverpb.TxnRequest, path: TxnPath, visit: (op: et
 }
 
 /** etcd's checkRequests: every put first (checkPut), then every range (checkRange). */
-function checkPath(txn: WriteTxn, view: KvWrite, t: etcdserverpb.TxnRequest, path: TxnPath): void {
+function checkPath(txn: WriteTxn, view: KvWrite, leases: KeyLeases, t: etcdserverpb.TxnRequest, path: TxnPath): void {
   forEachOnPath(t, path, (op) => {
-    if (op.request?.$case === 'requestPut') checkPut(txn, view, op.request.value);
+    if (op.request?.$case === 'requestPut') checkPut(txn, view, leases, op.request.value);
     if (op.request?.$case === 'requestDeleteRange') checkDelete(op.request.value);
   });
   forEachOnPath(t, path, (op) => {
@@ -58,7 +59,7 @@ function checkPath(txn: WriteTxn, view: KvWrite, t: etcdserverpb.TxnRequest, pat
   });
 }
 
-function runOps(txn: WriteTxn, write: KvWrite, t: etcdserverpb.TxnRequest, path: TxnPath): etcdserverpb.TxnResponse {
+function runOps(txn: WriteTxn, write: KvWrite, leases: KeyLeases, t: etcdserverpb.TxnRequest, path: TxnPath): etcdserverpb.TxnResponse {
   const responses: etcdserverpb.ResponseOp[] = [];
   let n = 0;
   for (const op of branch(t, path.succeeded)) {
@@ -70,22 +71,22 @@ function runOps(txn: WriteTxn, write: KvWrite, t: etcdserverpb.TxnRequest, path:
       const value = { header: revisionHeader(write.rev()), kvs: out.kvs, more: out.more, count: BigInt(out.count) };
       responses.push({ response: { $case: 'responseRange', value } });
     } else if (req.$case === 'requestPut') {
-      responses.push({ response: { $case: 'responsePut', value: applyPut(txn, write, req.value) } });
+      responses.push({ response: { $case: 'responsePut', value: applyPut(txn, write, leases, req.value) } });
     } else if (req.$case === 'requestDeleteRange') {
-      responses.push({ response: { $case: 'responseDeleteRange', value: applyDelete(txn, write, req.value) } });
+      responses.push({ response: { $case: 'responseDeleteRange', value: applyDelete(txn, write, leases, req.value) } });
     } else {
       const nested = path.nested[n++];
       assert(nested !== undefined, 'txn path does not match the txn');
-      const value = runOps(txn, write, req.value, nested);
+      const value = runOps(txn, write, leases, req.value, nested);
       responses.push({ response: { $case: 'responseTxn', value: { ...value, header: revisionHeader(0) } } });
     }
   }
   return { header: revisionHeader(write.rev()), succeeded: path.succeeded, responses };
 }
 
-export function applyTxn(txn: WriteTxn, write: KvWrite, t: etcdserverpb.TxnRequest): etcdserverpb.TxnResponse {
+export function applyTxn(txn: WriteTxn, write: KvWrite, leases: KeyLeases, t: etcdserverpb.TxnRequest): etcdserverpb.TxnResponse {
   const path = computePath(txn, write, t);
-  checkPath(txn, write, t, path);
-  const response = runOps(txn, write, t, path);
+  checkPath(txn, write, leases, t, path);
+  const response = runOps(txn, write, leases, t, path);
   return { ...response, header: revisionHeader(write.rev()) };
 }

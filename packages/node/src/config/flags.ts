@@ -2,7 +2,7 @@
  * The member's flags, with etcd 3.4's names, defaults and help text for what Corvid supports.
  * One table drives parsing, `ETCD_*` environment variables and `--help`.
  */
-export type FlagKind = 'string' | 'int' | 'bool' | 'urls';
+export type FlagKind = 'string' | 'int' | 'bool' | 'urls' | 'duration';
 
 export interface FlagSpec {
   readonly name: string;
@@ -23,6 +23,9 @@ export const FLAGS: readonly FlagSpec[] = [
   { section: 'Member', name: 'quota-backend-bytes', kind: 'int', defaultValue: '0', help: 'Raise alarms when backend size exceeds the given quota (0 defaults to low space quota).' },
   { section: 'Member', name: 'max-txn-ops', kind: 'int', defaultValue: '128', help: 'Maximum number of operations permitted in a transaction.' },
   { section: 'Member', name: 'max-request-bytes', kind: 'int', defaultValue: '1572864', help: 'Maximum client request size in bytes the server will accept.' },
+  // Corvid turns lease checkpoints on by default (etcd 3.4: off); =false gives etcd 3.4's behaviour. Always persisted.
+  { section: 'Member', name: 'experimental-enable-lease-checkpoint', kind: 'bool', defaultValue: 'true', help: 'ExperimentalEnableLeaseCheckpoint enables primary lessor to persist lease remainingTTL to prevent indefinite auto-renewal of long lived leases.' },
+  { section: 'Member', name: 'experimental-lease-checkpoint-interval', kind: 'duration', defaultValue: '5m0s', help: 'Duration of periodic checkpoints of the remaining TTL of leases (etcd 3.5\'s flag).' },
   { section: 'Clustering', name: 'advertise-client-urls', kind: 'urls', defaultValue: 'http://localhost:2379', help: 'List of this member\'s client URLs to advertise to the public.' },
   { section: 'Clustering', name: 'initial-cluster', kind: 'string', defaultValue: 'default=http://localhost:2380', help: 'Initial cluster configuration for bootstrapping.' },
   { section: 'Clustering', name: 'initial-cluster-state', kind: 'string', defaultValue: 'new', help: "Initial cluster state ('new' or 'existing')." },

@@ -31,6 +31,10 @@ export interface Config {
   readonly electionTimeoutMs: number;
   /** --snapshot-count: applied entries between two Raft snapshots (and WAL compactions). */
   readonly snapshotCount: number;
+  /** --experimental-enable-lease-checkpoint (Corvid's default: true). */
+  readonly leaseCheckpointEnabled: boolean;
+  /** --experimental-lease-checkpoint-interval, in ms. */
+  readonly leaseCheckpointIntervalMs: number;
   readonly logLevel: string;
 }
 
@@ -116,6 +120,8 @@ function buildConfig(raw: ReadonlyMap<string, string>): Config {
     heartbeatIntervalMs: parseNonNegativeInt('heartbeat-interval', get('heartbeat-interval')),
     electionTimeoutMs: parseNonNegativeInt('election-timeout', get('election-timeout')),
     snapshotCount: parseNonNegativeInt('snapshot-count', get('snapshot-count')),
+    leaseCheckpointEnabled: parseBool('experimental-enable-lease-checkpoint', get('experimental-enable-lease-checkpoint')),
+    leaseCheckpointIntervalMs: parseDurationMs('experimental-lease-checkpoint-interval', get('experimental-lease-checkpoint-interval')),
     logLevel: get('log-level'),
   };
 }
@@ -150,6 +156,27 @@ function parseNonNegativeInt(flag: string, value: string): number {
     throw new ConfigError(`invalid value "${value}" for flag -${flag}: parse error`);
   }
   return Number(value);
+}
+
+/** Go's strconv.ParseBool, as the flag package takes booleans (`invalid boolean value ...`). */
+function parseBool(flag: string, value: string): boolean {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
+  throw new ConfigError(`invalid boolean value "${value}" for -${flag}: parse error`);
+}
+
+const DURATION_UNIT_MS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Go's time.ParseDuration ("5m0s", "1.5s", "300ms"), in milliseconds; negative values are refused. */
+function parseDurationMs(flag: string, value: string): number {
+  const fail = (): never => {
+    throw new ConfigError(`invalid value "${value}" for flag -${flag}: parse error`);
+  };
+  if (value === '0') return 0;
+  const parts = [...value.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== value) fail();
+  const ms = parts.reduce((sum, p) => sum + Number(p[1]) * (DURATION_UNIT_MS[p[2] as string] as number), 0);
+  return Number.isFinite(ms) ? ms : fail();
 }
 
 /** etcd's types.NewURLs checks, in its order: scheme, then host:port, then no path. */

@@ -14,6 +14,7 @@ import { createHttpServer, type HttpDeps } from '../api/http/handler.js';
 import { listenForMetrics } from '../api/http/metrics-listener.js';
 import { DEFAULT_QUOTA_BYTES, QuotaChecker } from '../alarm/index.js';
 import { createKvService } from '../api/kv-service.js';
+import { createLeaseService } from '../api/lease-service.js';
 import { createMaintenanceService } from '../api/maintenance-service.js';
 import { WatchService } from '../api/watch-service.js';
 import { GrpcServices } from '../api/grpc-services.js';
@@ -21,6 +22,7 @@ import { GRPC_JS_HARD_LIMIT_FACTOR } from '../api/grpc-refusals.js';
 import { BootstrapError, formatId, resolveInitialCluster } from '../cluster/index.js';
 import { verifyConfig, type Config } from '../config/index.js';
 import { createRegistry, GrpcMetrics } from '../metrics/index.js';
+import { Lessor } from '../lease/index.js';
 import { KvStore } from '../mvcc/index.js';
 import { WatchableStore } from '../mvcc/watch/index.js';
 import { createRaftDriverMetrics, NO_PEERS, RaftDriver, REAL_CLOCK, Wal } from '../raft-driver/index.js';
@@ -28,6 +30,8 @@ import { Backend } from '../storage/index.js';
 import type { Logger } from '../util/logger.js';
 import { ETCD_API_VERSION } from '../version.js';
 import { createServerMetrics } from './metrics.js';
+import { LeaseExpiryLoop, minLeaseTtlSeconds } from './lease-expiry.js';
+import { LeaderLeases } from './lease-renewer.js';
 import { Proposer } from './proposer.js';
 import { RequestIdGenerator } from './request-id.js';
 
@@ -74,7 +78,8 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
 
   const backend = Backend.open({ dataDir: config.dataDir, registry });
   const kv = new KvStore(backend, { registry });
-  const applier = new Applier(backend, kv);
+  const lessor = new Lessor(backend, { registry, checkpointIntervalMs: config.leaseCheckpointEnabled ? config.leaseCheckpointIntervalMs : 0 });
+  const applier = new Applier(backend, kv, lessor);
   const wal = Wal.open({ dataDir: config.dataDir });
   let raft: RaftDriver<ApplyResult>;
   try {
@@ -125,7 +130,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     ID: memberId, name: config.name, peerURLs: [...bootstrap.self.peerUrls], clientURLs: [...config.advertiseClientUrls], isLearner: false,
   };
   addService(etcdserverpb.ClusterService, createClusterService(ctx, { identity, members: () => [self] }));
-  // Lease and Auth arrive with their issues (#5, #8); until then every method is UNIMPLEMENTED.
+  // Auth arrives with its issue (#8); until then every method is UNIMPLEMENTED.
   // Watchers are told of each batch by the applier after its commit; hasleader streams close when the leader goes.
   const watchable = new WatchableStore(kv, backend, { registry });
   const watch = new WatchService({
@@ -133,7 +138,15 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     hasLeader: () => raft.status().leader !== 0n, leaderCheckIntervalMs: config.electionTimeoutMs,
   });
   addService(etcdserverpb.WatchService, watch.implementation());
-  addService(etcdserverpb.LeaseService, {});
+  // The leader expires leases and checkpoints them; keepalives and TimeToLive need the leader's lessor.
+  const leaseExpiry = new LeaseExpiryLoop({ lessor, raft, propose: (body) => proposer.propose(body), electionTimeoutMs: config.electionTimeoutMs, logger });
+  leaseExpiry.start();
+  const leaseIds = new RequestIdGenerator(memberId, Date.now());
+  // TODO(#4): pass the cluster transport's LeaseForwarder, so a follower's keepalives reach the leader (docs/leases.md).
+  const renewer = new LeaderLeases({ memberId, lessor, leader: () => raft.status().leader, requestTimeoutMs: requestTimeoutMs(config) });
+  addService(etcdserverpb.LeaseService, createLeaseService(ctx, {
+    identity, kv, proposer, lessor, renewer, minTtlSeconds: minLeaseTtlSeconds(config.heartbeatIntervalMs, config.electionTimeoutMs), nextId: () => leaseIds.next(),
+  }));
   addService(etcdserverpb.AuthService, {});
   // The gRPC health service etcd registers beside its own (grpc-go's health server).
   const health = new HealthState();
@@ -167,6 +180,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     }
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()));
+    await leaseExpiry.close();
     await raft.close();
     await kv.close();
     await wal.close();
@@ -182,6 +196,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     close: async () => {
       health.shutdown();
       await Promise.all(listeners.map((l) => l.close()));
+      await leaseExpiry.close();
       await raft.close();
       grpcServer.forceShutdown();
       await kv.close();

@@ -12,6 +12,8 @@
  * | `live`    | user key, raw                                  | record (latest version; live only) |
  * | `history` | escape(user key) 0x00 ~main(8) ~sub(4)         | record (every version + tombstones)|
  * | `revs`    | main(8) sub(4), big-endian                     | flags(1) user key                  |
+ * | `leases`  | lease id(8, int64 big-endian)                  | ttl(8) remaining ttl(8), seconds   |
+ * | `leaseKeys` | lease id(8) user key                         | empty (the key is attached)        |
  *
  * A record (mvcc/record.ts) is `flags(1) create(8) mod(8) version(8) lease(8) value(...)`.
  * `~main` is `2^53 - 1 - main` and `~sub` is `2^32 - 1 - sub`, so the versions of one key sort
@@ -23,7 +25,14 @@ export const DB_META = 'meta';
 export const DB_LIVE = 'live';
 export const DB_HISTORY = 'history';
 export const DB_REVS = 'revs';
-export const DB_NAMES = [DB_META, DB_LIVE, DB_HISTORY, DB_REVS] as const;
+/** etcd's `lease` bucket: every granted, unrevoked lease with its TTL and checkpointed remaining TTL. */
+export const DB_LEASES = 'leases';
+/**
+ * Which keys each lease holds (etcd keeps this only in memory and rebuilds it from the key space at
+ * start; persisting it makes revoke and TimeToLive --keys a prefix scan and start-up free).
+ */
+export const DB_LEASE_KEYS = 'leaseKeys';
+export const DB_NAMES = [DB_META, DB_LIVE, DB_HISTORY, DB_REVS, DB_LEASES, DB_LEASE_KEYS] as const;
 
 /** Raft index of the last entry whose effects are in this environment (etcd's consistent index). */
 export const META_APPLIED_INDEX = Buffer.from('appliedIndex', 'latin1');
@@ -186,4 +195,38 @@ export function encodeRevValue(key: Uint8Array, tombstone: boolean): Buffer {
 /** True when `key` can be stored: in `live` raw and in `history` escaped with its suffix. */
 export function keyFitsLayout(key: Uint8Array): boolean {
   return key.length > 0 && key.length <= MAX_LMDB_KEY_BYTES && escapedLength(key) + HISTORY_SUFFIX_BYTES <= MAX_LMDB_KEY_BYTES;
+}
+
+/** `leases` key: the lease id as int64 big-endian. */
+export function encodeLeaseKey(id: bigint): Buffer {
+  const out = Buffer.allocUnsafe(8);
+  out.writeBigInt64BE(id);
+  return out;
+}
+
+export function decodeLeaseKey(bytes: Buffer): bigint {
+  assert(bytes.length >= 8, 'lease key shorter than 8 bytes');
+  return bytes.readBigInt64BE(0);
+}
+
+/** `leases` value: ttl(8) remaining ttl(8), int64 big-endian seconds; remaining 0 = no checkpoint. */
+export function encodeLeaseValue(ttlSeconds: number, remainingTtlSeconds: number): Buffer {
+  assert(Number.isSafeInteger(ttlSeconds) && Number.isSafeInteger(remainingTtlSeconds), 'lease TTLs must be safe integers');
+  const out = Buffer.allocUnsafe(16);
+  out.writeBigInt64BE(BigInt(ttlSeconds), 0);
+  out.writeBigInt64BE(BigInt(remainingTtlSeconds), 8);
+  return out;
+}
+
+export function decodeLeaseValue(bytes: Buffer): { ttlSeconds: number; remainingTtlSeconds: number } {
+  assert(bytes.length === 16, 'lease value must be 16 bytes');
+  return { ttlSeconds: Number(bytes.readBigInt64BE(0)), remainingTtlSeconds: Number(bytes.readBigInt64BE(8)) };
+}
+
+/** `leaseKeys` key: lease id(8) user key, so one lease's keys are adjacent and in byte order. */
+export function encodeLeaseKeysKey(id: bigint, key: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(8 + key.length);
+  out.writeBigInt64BE(id, 0);
+  out.set(key, 8);
+  return out;
 }

@@ -110,7 +110,7 @@ describe('applier', () => {
     const emptyKey = encodeEntry(4, putOp('', 'v'));
     const longKey = encodeEntry(5, putOp('k'.repeat(5000), 'v'));
     const results = h.applier.applyBatch([garbage, lease, empty, emptyKey, longKey]);
-    expect(results.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(['Corrupt', 'NotCapable', 'ok', 'EmptyKey', 'RequestTooLarge']);
+    expect(results.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(['Corrupt', 'LeaseNotFound', 'ok', 'EmptyKey', 'RequestTooLarge']);
     expect(h.applier.appliedIndex()).toBe(5);
     expect(h.kv.currentRevision()).toBe(1);
   });

@@ -1,0 +1,160 @@
+/**
+ * The leader's lease loop (etcd's lessor.runLoop and the expiredLeaseC consumer in
+ * etcdserver.run). Every `intervalMs` (etcd: 500 ms) while this member's lessor is primary:
+ * - revoke expired leases through the log, at most LEASE_REVOKE_RATE per second (half of it per
+ *   pass of 500 ms), `maxPendingRevokes` proposals in flight, so one fsync'd batch carries many;
+ * - propose due checkpoints of remaining TTLs, 1,000 leases per LeaseCheckpointRequest.
+ * Leadership: on losing it the lessor is demoted at once (followers never expire leases); on
+ * gaining it the lessor is promoted once every entry up to the new term's empty entry is applied
+ * (etcd promotes when it applies that entry), extending each lease by one election timeout.
+ */
+import { isCorvidError } from '../errors/index.js';
+import { LEASE_REVOKE_RATE, type Lessor } from '../lease/index.js';
+import type { Logger } from '../util/logger.js';
+import type { ProposalBody } from './proposer.js';
+
+/** etcd's revokeExpiredLeases period. */
+const DEFAULT_INTERVAL_MS = 500;
+/** etcd's maxLeaseCheckpointBatchSize. */
+const MAX_CHECKPOINT_BATCH = 1000;
+/** etcd's leaseCheckpointRate / 2: batches one pass may propose. */
+const MAX_CHECKPOINT_BATCHES_PER_PASS = 500;
+/** etcd's maxPendingRevokes is 16; a larger window lets one Raft batch carry more revokes. */
+const DEFAULT_MAX_PENDING_REVOKES = 64;
+
+/** The raft driver as the loop sees it. */
+export interface LeadershipSource {
+  isLeader(): boolean;
+  onLeadershipChange(listener: (isLeader: boolean) => void): void;
+  status(): { readonly appliedIndex: number; readonly lastIndex: number };
+}
+
+export interface LeaseExpiryOptions {
+  readonly lessor: Lessor;
+  readonly raft: LeadershipSource;
+  /** Proposes through the log and resolves once applied (Proposer.propose). */
+  readonly propose: (body: ProposalBody) => Promise<unknown>;
+  /** etcd promotes with Cfg.electionTimeout(): every lease gets this much extra on a new leader. */
+  readonly electionTimeoutMs: number;
+  readonly logger: Logger;
+  readonly intervalMs?: number;
+  readonly maxPendingRevokes?: number;
+}
+
+export class LeaseExpiryLoop {
+  private readonly options: LeaseExpiryOptions;
+  private timer: NodeJS.Timeout | null = null;
+  /** The index of the new term's empty entry: promote once it is applied. */
+  private promoteAtIndex: number | null = null;
+  /** The running pass, awaited at close; a pass never overlaps the next. */
+  private pass: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(options: LeaseExpiryOptions) {
+    this.options = options;
+  }
+
+  start(): void {
+    const { raft } = this.options;
+    raft.onLeadershipChange((isLeader) => this.onLeadershipChange(isLeader));
+    if (raft.isLeader()) this.onLeadershipChange(true);
+    this.timer = setInterval(() => this.tick(), this.options.intervalMs ?? DEFAULT_INTERVAL_MS);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    await this.pass;
+    this.options.lessor.demote();
+  }
+
+  private onLeadershipChange(isLeader: boolean): void {
+    const { lessor, raft, logger } = this.options;
+    if (!isLeader) {
+      this.promoteAtIndex = null;
+      if (lessor.isPrimary()) logger.info('demoted lessor', { leases: lessor.size });
+      lessor.demote();
+      return;
+    }
+    // Called from inside the Ready loop: becomeLeader has appended the empty entry, so it is the last one.
+    this.promoteAtIndex = raft.status().lastIndex;
+    setImmediate(() => this.maybePromote());
+  }
+
+  private maybePromote(): void {
+    const { lessor, raft, logger, electionTimeoutMs } = this.options;
+    if (this.closed || this.promoteAtIndex === null || !raft.isLeader()) return;
+    if (raft.status().appliedIndex < this.promoteAtIndex) return;
+    this.promoteAtIndex = null;
+    lessor.promote(electionTimeoutMs);
+    logger.info('promoted lessor', { leases: lessor.size, 'extend-ms': electionTimeoutMs });
+  }
+
+  private tick(): void {
+    this.maybePromote();
+    if (this.closed || this.pass !== null || !this.options.lessor.isPrimary()) return;
+    this.pass = this.runPass().finally(() => {
+      this.pass = null;
+    });
+  }
+
+  private async runPass(): Promise<void> {
+    await this.revokeExpired();
+    await this.checkpointDue();
+  }
+
+  /** Up to half the per-second revoke rate per pass (etcd's revokeLimit for a 500 ms pass). */
+  private async revokeExpired(): Promise<void> {
+    const { lessor, propose, logger } = this.options;
+    const intervalMs = this.options.intervalMs ?? DEFAULT_INTERVAL_MS;
+    const limit = Math.max(1, Math.floor((LEASE_REVOKE_RATE * intervalMs) / 1000));
+    const expired = lessor.findExpired(limit);
+    if (expired.length === 0) return;
+    lessor.metrics.expiryBatchLeases.observe(expired.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < expired.length && !this.closed && lessor.isPrimary()) {
+        const id = expired[next++] as bigint;
+        try {
+          await propose({ $case: 'leaseRevoke', value: { ID: id } });
+          lessor.metrics.expired.inc();
+        } catch (err) {
+          if (isCorvidError(err, 'LeaseNotFound')) continue;
+          if (!isCorvidError(err)) throw err;
+          // Left to the retry interval: the lessor finds it again if it is still there.
+          logger.warn('failed to revoke expired lease', { 'lease-id': id, error: err.code });
+        }
+      }
+    };
+    const workers = Math.min(this.options.maxPendingRevokes ?? DEFAULT_MAX_PENDING_REVOKES, expired.length);
+    await Promise.all(Array.from({ length: workers }, worker));
+  }
+
+  private async checkpointDue(): Promise<void> {
+    const { lessor, propose, logger } = this.options;
+    for (let i = 0; i < MAX_CHECKPOINT_BATCHES_PER_PASS && !this.closed && lessor.isPrimary(); i++) {
+      const checkpoints = lessor.findDueCheckpoints(MAX_CHECKPOINT_BATCH);
+      if (checkpoints.length === 0) return;
+      lessor.metrics.checkpoints.inc(checkpoints.length);
+      lessor.metrics.checkpointBatchLeases.observe(checkpoints.length);
+      try {
+        await propose({ $case: 'leaseCheckpoint', value: { checkpoints } });
+      } catch (err) {
+        if (!isCorvidError(err)) throw err;
+        // The leases stay scheduled one interval on; a new leader starts from the last applied checkpoint.
+        logger.warn('failed to checkpoint leases', { leases: checkpoints.length, error: err.code });
+      }
+      if (checkpoints.length < MAX_CHECKPOINT_BATCH) return;
+    }
+  }
+}
+
+/**
+ * etcd's minimum lease TTL (etcdserver.NewServer): ceil of ((3 × electionTicks) / 2) heartbeats in
+ * seconds, integer division included (1000/100 ms → 15 ticks → 2 s).
+ */
+export function minLeaseTtlSeconds(heartbeatIntervalMs: number, electionTimeoutMs: number): number {
+  const electionTicks = Math.floor(electionTimeoutMs / heartbeatIntervalMs);
+  return Math.ceil((Math.floor((3 * electionTicks) / 2) * heartbeatIntervalMs) / 1000);
+}
