@@ -51,6 +51,8 @@ export class KvStore {
   private uncommitted: ChangeEvent[] = [];
   /** The watchable store (mvcc/watch), told of each committed batch's changes in revision order. */
   private readonly commitListeners: Array<(changes: readonly ChangeEvent[], rev: number) => void> = [];
+  /** Told when the state was re-read from disk (a snapshot installed, or a batch aborted): watchers must re-check history. */
+  private readonly reloadListeners: Array<() => void> = [];
 
   constructor(backend: Backend, options: KvStoreOptions = {}) {
     this.backend = backend;
@@ -86,6 +88,12 @@ export class KvStore {
     this.finishedCompactRev = decodeMetaInt(this.backend.meta.get(META_FINISHED_COMPACT_REVISION), -1);
     this.openWrite = null;
     this.uncommitted = [];
+    for (const listener of this.reloadListeners) listener();
+  }
+
+  /** Subscribes to reloads (mvcc/watch: a restored store may hold revisions no commit published, as etcd's watchableStore.Restore). */
+  onReload(listener: () => void): void {
+    this.reloadListeners.push(listener);
   }
 
   /**

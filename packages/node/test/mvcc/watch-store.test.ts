@@ -127,6 +127,28 @@ describe('WatchableStore', () => {
     expect(fresh.revisions()).toEqual([2, 3, 4, 5, 6]);
   });
 
+  it('after a reload (a snapshot installed) replays from history what no commit published', async () => {
+    open();
+    const sink = new RecordingSink();
+    const w = watch(sink, 'k', 'l');
+    h.put('k1', 'a'); // 2, published
+    // Revisions 3 and 4 land without publishCommitted, as a snapshot's state does.
+    h.backend.writeSync((txn) => {
+      for (const value of ['b', 'c']) {
+        const write = h.kv.beginWrite(txn);
+        write.put(txn, b('k1'), b(value), 0n, h.kv.versionAt(b('k1'), h.kv.currentRevision()));
+        h.kv.endWrite(txn, write);
+      }
+      h.kv.persist(txn);
+    });
+    h.kv.reload();
+    expect(w.state).toBe('unsynced');
+    await turns();
+    expect(w.state).toBe('synced');
+    h.put('k2', 'd'); // 5
+    expect(sink.revisions()).toEqual([2, 3, 4, 5]);
+  });
+
   it('answers progress only for synced watchers', async () => {
     open();
     h.put('k', '1');

@@ -71,6 +71,7 @@ export class WatchableStore {
       nowMs: options.nowMs ?? (() => performance.now()),
     };
     kv.onCommit((changes) => this.notify(changes));
+    kv.onReload(() => this.restore());
   }
 
   /** The current revision (etcd's watchStream.Rev()). */
@@ -119,6 +120,21 @@ export class WatchableStore {
   /** Asks for a catch-up step soon (a stream drained, so its waiting watchers can go on). */
   kick(): void {
     if (this.unsynced.size > 0) this.scheduleStep();
+  }
+
+  /**
+   * The store was re-read from disk (etcd's watchableStore.Restore): a snapshot may have brought
+   * revisions no commit published, so every synced watcher goes back to catching up from its
+   * next revision (or learns that it was compacted away).
+   */
+  restore(): void {
+    for (const w of [...this.synced]) {
+      this.synced.delete(w);
+      w.state = 'unsynced';
+      this.unsynced.add(w);
+      this.metrics.slowWatchers.inc();
+    }
+    this.scheduleStep();
   }
 
   syncedCount(): number {
