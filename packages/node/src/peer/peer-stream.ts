@@ -48,7 +48,7 @@ export class PeerStream {
   private redialTimer: NodeJS.Timeout | null = null;
   private readonly pingTimer: NodeJS.Timeout;
   private pingInFlight = false;
-  /** Fault injection: while set, nothing is sent and no ping is made. */
+  /** Fault injection: while set, no ping is made (the transport drops the messages before they get here). */
   isolated = false;
 
   constructor(private readonly remote: NodeId, urls: readonly string[], private readonly deps: PeerStreamDeps) {
@@ -66,10 +66,6 @@ export class PeerStream {
 
   queuedMessages(): number {
     return this.queue.length;
-  }
-
-  isOpen(): boolean {
-    return this.state === 'open';
   }
 
   /** The client of the URL in use, for the Snapshot call. */

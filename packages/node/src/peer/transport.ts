@@ -57,14 +57,19 @@ export class PeerTransport {
 
   /** Add, update or forget peers (membership changes); URLs like http://127.0.0.1:2380. */
   setPeer(id: NodeId, peerUrls: readonly string[]): void {
-    if (id === this.options.memberId || peerUrls.length === 0 || this.closing.signal.aborted) return;
+    if (id === this.options.memberId || this.closing.signal.aborted) return;
+    const urls = peerUrls.filter(isDialable);
+    if (urls.length < peerUrls.length) {
+      this.options.logger.warn('ignored peer URLs that are not http://host:port', { 'remote-peer-id': peerLabel(id), 'peer-urls': peerUrls });
+    }
+    if (urls.length === 0) return;
     const peer = this.peers.get(id);
     if (peer !== undefined) {
-      peer.stream.setUrls(peerUrls);
+      peer.stream.setUrls(urls);
       return;
     }
     const { memberId: local, clusterId, handler, logger } = this.options;
-    const stream = new PeerStream(id, peerUrls, {
+    const stream = new PeerStream(id, urls, {
       local, clusterId, handler, logger, metrics: this.metrics, heard: this.heard, nowMs: this.nowMs, random: this.random,
     });
     stream.isolated = this.isolated.has(id);
@@ -179,4 +184,11 @@ export class PeerTransport {
       handler.reportSnapshot(msg.to, ok ? 'finish' : 'failure');
     }));
   }
+}
+
+/** Whether the transport can dial `url`: http:// with a host (peer TLS is not implemented). */
+function isDialable(url: string): boolean {
+  if (!URL.canParse(url)) return false;
+  const parsed = new URL(url);
+  return parsed.protocol === 'http:' && parsed.host !== '';
 }

@@ -138,6 +138,19 @@ describe('PeerTransport', () => {
     expect(b.stepped[0]?.from).toBe(1n);
   });
 
+  it('ignores peer URLs it cannot dial, and a peer that has no other', async () => {
+    const [a, b] = [member(1n), member(2n)];
+    open.push(a, b);
+    const live = await b.listen();
+    a.transport.setPeer(3n, ['https://127.0.0.1:1', 'not a url']);
+    a.transport.send([msg({ type: 'MsgHeartbeat', to: 3n, from: 1n })]);
+    expect(a.logs.filter((l) => l.msg === 'ignored peer URLs that are not http://host:port')).toHaveLength(1);
+    expect(a.logs.some((l) => l.msg === 'ignored message send request; unknown remote peer target')).toBe(true);
+    a.transport.setPeer(2n, ['ftp://127.0.0.1:1', live]);
+    a.transport.send([msg({ type: 'MsgHeartbeat', to: 2n, from: 1n })]);
+    await waitFor('delivered over the one good URL', () => b.stepped.length === 1);
+  });
+
   it('keeps the queue bounded when a peer never reads, dropping and reporting unreachable', async () => {
     // A black hole: accepts TCP connections and never answers, so HTTP/2 never starts and nothing drains.
     const sockets: Socket[] = [];
