@@ -6,6 +6,7 @@
  * deliveries and can refuse (a full stream). Catch-up steps run on setImmediate, so tests await a few turns.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { Registry } from 'prom-client';
 import { mvccpb } from '@corvid/proto';
 import { keyRange } from '../../src/mvcc/index.js';
 import { WatchableStore, type WatchDelivery, type Watcher, type WatchSink } from '../../src/mvcc/watch/index.js';
@@ -147,6 +148,18 @@ describe('WatchableStore', () => {
     expect(w.state).toBe('synced');
     h.put('k2', 'd'); // 5
     expect(sink.revisions()).toEqual([2, 3, 4, 5]);
+  });
+
+  it('registers etcd\'s watch metrics and the commit→send histogram on the injected registry', async () => {
+    const registry = new Registry();
+    open({ registry });
+    watch(new RecordingSink(), 'k');
+    h.put('k', '1');
+    const names = (await registry.getMetricsAsJSON()).map((m) => m.name);
+    for (const name of ['etcd_debugging_mvcc_watcher_total', 'etcd_debugging_mvcc_slow_watcher_total', 'etcd_debugging_mvcc_watch_stream_total', 'etcd_debugging_mvcc_events_total', 'etcd_debugging_mvcc_pending_events_total', 'corvid_watch_event_delay_seconds']) {
+      expect(names).toContain(name);
+    }
+    expect((await store.metrics.watchers.get()).values[0]?.value).toBe(1);
   });
 
   it('answers progress only for synced watchers', async () => {
