@@ -5,7 +5,7 @@
  * This is the only place that builds wire error text.
  */
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { isCorvidError, type ErrorCode } from '../errors/index.js';
+import { CorvidError, isCorvidError, type ErrorCode } from '../errors/index.js';
 
 export interface CatalogueEntry {
   readonly code: status;
@@ -54,6 +54,9 @@ export const CATALOGUE: Readonly<Record<ErrorCode, CatalogueEntry>> = {
   MemberNotLearner: { code: status.FAILED_PRECONDITION, text: 'etcdserver: can only promote a learner member' },
   LearnerNotReady: { code: status.FAILED_PRECONDITION, text: 'etcdserver: can only promote a learner member which is in sync with leader' },
   TooManyLearners: { code: status.FAILED_PRECONDITION, text: 'etcdserver: too many learner members in cluster' },
+  BadLeaderTransferee: { code: status.FAILED_PRECONDITION, text: 'etcdserver: bad leader transferee' },
+  NotSupportedForLearner: { code: status.UNAVAILABLE, text: 'etcdserver: rpc not supported for learner' },
+  TimeoutLeaderTransfer: { code: status.UNAVAILABLE, text: 'etcdserver: request timed out, leader transfer took too long' },
 };
 
 /** What an unexpected failure looks like on the wire; the caller logs and counts it. */
@@ -72,4 +75,17 @@ export function toServiceError(err: unknown): { error: Partial<ServiceError>; kn
     return { error: { code: entry.code, details, metadata: new Metadata() }, known: true };
   }
   return { error: { code: status.UNKNOWN, details: UNKNOWN_ERROR_TEXT, metadata: new Metadata() }, known: false };
+}
+
+/**
+ * The CorvidError a peer's answer stands for (a call forwarded to the leader): found by its exact
+ * text, so the caller answers its own client as the leader would have; anything else is Unknown.
+ */
+export function fromServiceError(err: Partial<ServiceError>): CorvidError {
+  const text = err.details ?? '';
+  for (const [code, entry] of Object.entries(CATALOGUE) as Array<[ErrorCode, CatalogueEntry]>) {
+    if (entry.text === text) return new CorvidError(code);
+  }
+  if (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED) return new CorvidError('Timeout', { detail: text });
+  return new CorvidError('Corrupt', { detail: `unexpected answer from a peer: ${text}` });
 }

@@ -17,6 +17,8 @@ export interface KvServiceDeps {
   readonly proposer: Proposer;
   readonly maxTxnOps: number;
   readonly quota: QuotaChecker;
+  /** Resolves when a linearizable read may be served locally (ReadIndex); serializable reads skip it. */
+  readonly readBarrier: () => Promise<void>;
 }
 
 const SERVICE = 'etcdserverpb.KV';
@@ -24,8 +26,9 @@ const SERVICE = 'etcdserverpb.KV';
 export function createKvService(ctx: UnaryContext, deps: KvServiceDeps): etcdserverpb.KVServer {
   const { identity, kv, proposer } = deps;
   return {
-    range: unary(ctx, SERVICE, 'Range', (request: etcdserverpb.RangeRequest) => {
+    range: unary(ctx, SERVICE, 'Range', async (request: etcdserverpb.RangeRequest) => {
       checkRangeRequest(request);
+      if (!request.serializable) await deps.readBarrier();
       return withHeader(identity, kv.range(request));
     }),
     put: unary(ctx, SERVICE, 'Put', async (request: etcdserverpb.PutRequest) => {

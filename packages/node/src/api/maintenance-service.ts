@@ -1,6 +1,6 @@
 /**
- * etcdserverpb.Maintenance: Status, Hash, HashKV, Alarm and Snapshot. Defragment and MoveLeader
- * answer UNIMPLEMENTED until their issues (#8, #4) land.
+ * etcdserverpb.Maintenance: Status, Hash, HashKV, Alarm, Snapshot and MoveLeader. Defragment
+ * answers UNIMPLEMENTED until its issue (#8) lands.
  */
 import { status, type ServerWritableStream } from '@grpc/grpc-js';
 import { etcdserverpb } from '@corvid/proto';
@@ -9,6 +9,7 @@ import type { Backend } from '../storage/index.js';
 import type { KvStore } from '../mvcc/index.js';
 import type { Proposer } from '../server/proposer.js';
 import { ETCD_API_VERSION } from '../version.js';
+import { CorvidError } from '../errors/index.js';
 import { toServiceError } from './errors.js';
 import { responseHeader, type MemberIdentity } from './header.js';
 import { streamSnapshot } from './snapshot-stream.js';
@@ -24,11 +25,21 @@ export interface MaintenanceServiceDeps {
   readonly snapshotWorkDir: string;
   /** Raft's view: the leader this member knows (0n for none), term, commit and applied index. */
   readonly raftStatus: () => { readonly leader: bigint; readonly term: number; readonly commitIndex: number; readonly appliedIndex: number };
+  readonly isLearner: () => boolean;
+  /** MoveLeader: hands leadership to `target` (checked and timed out as etcd's MoveLeader). */
+  readonly moveLeader: (target: bigint) => Promise<void>;
 }
 
 const SERVICE = 'etcdserverpb.Maintenance';
 
-export function createMaintenanceService(ctx: UnaryContext, deps: MaintenanceServiceDeps): ServiceMethods<etcdserverpb.MaintenanceServer, 'alarm' | 'status' | 'hash' | 'hashKv' | 'snapshot'> {
+/** etcd 3.4's Status errors: `etcdserver: no leader`, then each alarm in protobuf text form. */
+function statusErrors(leader: bigint, alarms: AlarmStore): string[] {
+  const errors = leader === 0n ? ['etcdserver: no leader'] : [];
+  for (const a of alarms.list(etcdserverpb.AlarmType.NONE)) errors.push(`memberID:${a.memberID} alarm:${etcdserverpb.alarmTypeToJSON(a.alarm)} `);
+  return errors;
+}
+
+export function createMaintenanceService(ctx: UnaryContext, deps: MaintenanceServiceDeps): ServiceMethods<etcdserverpb.MaintenanceServer, 'alarm' | 'status' | 'hash' | 'hashKv' | 'snapshot' | 'moveLeader'> {
   const { identity, backend, kv } = deps;
   return {
     // GET reads the applied list; raising and clearing go through the log, so every member agrees.
@@ -50,10 +61,16 @@ export function createMaintenanceService(ctx: UnaryContext, deps: MaintenanceSer
         raftIndex: BigInt(raft.commitIndex),
         raftTerm: BigInt(raft.term),
         raftAppliedIndex: BigInt(raft.appliedIndex),
-        errors: [],
+        errors: statusErrors(raft.leader, deps.alarms),
         dbSizeInUse: BigInt(backend.sizeInUseBytes()),
-        isLearner: false,
+        isLearner: deps.isLearner(),
       };
+    }),
+    // etcd answers MoveLeader only on the leader, with an empty response (no header).
+    moveLeader: unary(ctx, SERVICE, 'MoveLeader', async (request: etcdserverpb.MoveLeaderRequest): Promise<etcdserverpb.MoveLeaderResponse> => {
+      if (deps.raftStatus().leader !== identity.memberId) throw new CorvidError('NotLeader');
+      await deps.moveLeader(request.targetID);
+      return { header: undefined };
     }),
     hash: unary(ctx, SERVICE, 'Hash', (): etcdserverpb.HashResponse => ({
       header: responseHeader(identity, BigInt(kv.currentRevision())),

@@ -6,12 +6,24 @@
 import { status, type handleUnaryCall, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { GrpcMetrics } from '../metrics/index.js';
 import type { Logger } from '../util/logger.js';
+import { CorvidError } from '../errors/index.js';
 import { toServiceError } from './errors.js';
 import { checkRequestDecoded } from './grpc-refusals.js';
 
 export interface UnaryContext {
   readonly metrics: GrpcMetrics;
   readonly logger: Logger;
+  /** Whether this member is a learner now: it then serves only what etcd lets a learner serve. */
+  readonly isLearner?: () => boolean;
+}
+
+/**
+ * etcd's isRPCSupportedForLearner: a learner answers Status and serializable Range only; every
+ * other unary call gets `etcdserver: rpc not supported for learner`.
+ */
+function supportedForLearner(method: string, request: unknown): boolean {
+  if (method === 'Status') return true;
+  return method === 'Range' && (request as { serializable?: boolean }).serializable === true;
 }
 
 /**
@@ -37,6 +49,7 @@ export function unary<Req, Res>(
     };
     try {
       checkRequestDecoded(call.request);
+      if (ctx.isLearner?.() === true && !supportedForLearner(method, call.request)) throw new CorvidError('NotSupportedForLearner');
       const result = handle(call.request, call);
       if (result instanceof Promise) {
         result.then((res) => {

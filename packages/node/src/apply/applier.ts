@@ -7,6 +7,7 @@
  */
 import { corvidpb, etcdserverpb } from '@corvid/proto';
 import { AlarmStore, requestCost } from '../alarm/index.js';
+import { MembershipStore } from '../cluster/index.js';
 import { assert, CorvidError, isCorvidError } from '../errors/index.js';
 import { Lessor } from '../lease/index.js';
 import type { KvStore, KvWrite } from '../mvcc/index.js';
@@ -16,14 +17,19 @@ import { applyAlarm } from './apply-alarm.js';
 import { applyCompaction } from './apply-compaction.js';
 import { applyDelete, checkDelete } from './apply-delete.js';
 import { applyLeaseCheckpoint, applyLeaseGrant, applyLeaseRevoke } from './apply-lease.js';
+import { applyConfChangeEntry, applyMemberAttributes, applyMemberPeerUrls, type MemberChangeResponse } from './apply-member.js';
 import { applyPut, checkPut } from './apply-put.js';
 import { applyTxn } from './apply-txn.js';
 import { revisionHeader } from './header.js';
 
-/** A committed Raft entry: data = corvidpb.InternalRequest.encode(...).finish(). */
+/**
+ * A committed Raft entry: data = corvidpb.InternalRequest.encode(...).finish(), or for a
+ * `confChange` entry the encoded Raft ConfChange (its context a corvidpb.ConfChangeContext).
+ */
 export interface LogEntry {
   readonly index: number;
   readonly data: Uint8Array;
+  readonly confChange?: boolean;
 }
 
 export type ApplyResponse =
@@ -34,7 +40,8 @@ export type ApplyResponse =
   | etcdserverpb.AlarmResponse
   | etcdserverpb.LeaseGrantResponse
   | etcdserverpb.LeaseRevokeResponse
-  | etcdserverpb.LeaseCheckpointResponse;
+  | etcdserverpb.LeaseCheckpointResponse
+  | MemberChangeResponse;
 
 /**
  * The outcome of one entry. `skipped`: the entry was at or below the applied index and was not
@@ -50,6 +57,8 @@ export class Applier {
   private readonly kv: KvStore;
   /** Raised alarms: changed by applied AlarmRequests, and NOSPACE or CORRUPT narrow what applies. */
   readonly alarms: AlarmStore;
+  /** The cluster's members: changed by applied ConfChange and member entries. */
+  readonly members: MembershipStore;
   /** Leases and their keys: changed by applied lease entries, puts and deletes. */
   readonly leases: Lessor;
   private applied: number;
@@ -60,7 +69,26 @@ export class Applier {
     this.kv = kv;
     this.alarms = new AlarmStore(backend);
     this.leases = leases ?? new Lessor(backend);
+    this.members = new MembershipStore(backend);
     this.applied = decodeMetaInt(backend.meta.get(META_APPLIED_INDEX), 0);
+  }
+
+  /** Whether `result` is an acceptance: a refused ConfChange must not change Raft's configuration. */
+  accepted(result: ApplyResult): boolean {
+    return result.ok;
+  }
+
+  /**
+   * Replaces the whole state with a leader's snapshot (the backend file that came with it) and
+   * reloads everything kept in memory from it.
+   */
+  installSnapshot(dbPath: string): void {
+    this.backend.installFrom(dbPath);
+    this.kv.reload();
+    this.alarms.reload();
+    this.leases.reload();
+    this.members.reload();
+    this.applied = decodeMetaInt(this.backend.meta.get(META_APPLIED_INDEX), 0);
   }
 
   /** Index of the last applied entry, as persisted with its effects; 0 on a new store. */
@@ -102,6 +130,7 @@ export class Applier {
       this.kv.reload();
       this.alarms.reload();
       this.leases.reload();
+      this.members.reload();
       this.applied = decodeMetaInt(this.backend.meta.get(META_APPLIED_INDEX), 0);
       throw err;
     }
@@ -115,12 +144,27 @@ export class Applier {
     return results;
   }
 
+  private applyConfChange(txn: WriteTxn, entry: LogEntry): ApplyResult {
+    let refusal: CorvidError | undefined;
+    try {
+      refusal = applyConfChangeEntry(txn, this.members, entry.data);
+    } catch (cause) {
+      refusal = isCorvidError(cause) ? cause : new CorvidError('Corrupt', { cause, detail: `conf change ${entry.index} does not decode` });
+    }
+    return refusal === undefined ? this.membersResult() : { ok: false, error: refusal };
+  }
+
+  private membersResult(): ApplyResult {
+    return { ok: true, response: { header: revisionHeader(this.kv.currentRevision()), members: this.members.list() } };
+  }
+
   private skipped(): ApplyResult {
     return { ok: true, response: { header: revisionHeader(this.kv.currentRevision()) }, skipped: true };
   }
 
   private applyEntry(txn: WriteTxn, entry: LogEntry): { result: ApplyResult; compaction?: { rev: number; physical: boolean } } {
     if (entry.data.length === 0) return { result: { ok: true, response: { header: revisionHeader(this.kv.currentRevision()) } } };
+    if (entry.confChange === true) return { result: this.applyConfChange(txn, entry) };
     let request: corvidpb.InternalRequest;
     try {
       request = corvidpb.InternalRequest.decode(entry.data);
@@ -128,6 +172,14 @@ export class Applier {
       return { result: { ok: false, error: new CorvidError('Corrupt', { cause, detail: `entry ${entry.index} does not decode` }) } };
     }
     const op = request.request;
+    if (op?.$case === 'memberAttributes') {
+      applyMemberAttributes(txn, this.members, op.value);
+      return { result: this.membersResult() };
+    }
+    if (op?.$case === 'memberPeerUrls') {
+      const refusal = applyMemberPeerUrls(txn, this.members, op.value);
+      return { result: refusal === undefined ? this.membersResult() : { ok: false, error: refusal } };
+    }
     if (op?.$case === 'alarm') return { result: { ok: true, response: applyAlarm(txn, this.alarms, op.value) } };
     const refusal = refusedByAlarm(this.alarms, op);
     if (refusal !== undefined) return { result: { ok: false, error: refusal } };

@@ -57,7 +57,7 @@ async function main(): Promise<number> {
     logger.error('failed to start member', { error: err });
     return 1;
   }
-  await stopRequested;
+  await Promise.race([stopRequested, running.stopped]);
   await running.close();
   logger.info('member stopped');
   return 0;

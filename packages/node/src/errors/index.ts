@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'TimeoutDueToLeaderFail'
   | 'TimeoutDueToConnectionLost'
   | 'Unhealthy'
+  | 'NotSupportedForLearner'
   | 'NotCapable'
   | 'Corrupt'
   // cluster membership
@@ -44,7 +45,10 @@ export type ErrorCode =
   | 'MemberNotFound'
   | 'MemberNotLearner'
   | 'LearnerNotReady'
-  | 'TooManyLearners';
+  | 'TooManyLearners'
+  // leadership transfer
+  | 'BadLeaderTransferee'
+  | 'TimeoutLeaderTransfer';
 
 export class CorvidError extends Error {
   readonly code: ErrorCode;

@@ -1,7 +1,7 @@
 /**
  * Log compaction, as etcd's triggerSnapshot: once `snapshotCount` entries were applied since the
  * last snapshot, record a Raft snapshot at the applied index (metadata only: the state machine is
- * the backend itself; shipping it to followers is later work on issue #4) and compact the WAL up
+ * the backend itself, copied when a follower needs it) and compact the WAL up
  * to `applied - catchUpEntries`, keeping etcd's SnapshotCatchUpEntries of slack for slow followers.
  *
  * Order matters for recovery: the backend must hold everything up to the snapshot durably before
@@ -46,12 +46,14 @@ export class LogCompactor {
   }
 
   /**
-   * Starts a snapshot + compaction if one is due and none is running; the returned promise (also
+   * Starts a snapshot + compaction if one is due (or `force`d: the membership changed) and none is
+   * running; the returned promise (also
    * awaited by `close()`) rejects if the WAL or the backend fails.
    */
-  maybeStart(applied: number, confState: ConfState): Promise<void> | null {
+  maybeStart(applied: number, confState: ConfState, force = false): Promise<void> | null {
     if (this.stopped || this.running !== null) return null;
-    if (applied - this.snapshotIndex <= this.options.snapshotCount) return null;
+    const due = applied - this.snapshotIndex > this.options.snapshotCount || (force && applied > this.snapshotIndex);
+    if (!due) return null;
     const run = this.snapshotAndCompact(applied, confState).finally(() => {
       this.running = null;
     });

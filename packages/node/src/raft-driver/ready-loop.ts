@@ -3,40 +3,50 @@
  * handled synchronously, strictly in the order docs/raft.md requires:
  *
  *   1. persist snapshot + entries + hard state in ONE durable WAL transaction (fsync'd on return);
- *   2. send the messages (Transport; nothing to send for a single member);
- *   3. apply the committed entries in ONE backend transaction (`applier.applyBatch`), ConfChange
- *      entries also through `rawNode.applyConfChange`;
+ *   2. send the messages (Transport);
+ *   3. install a leader's snapshot, then apply the committed entries in ONE backend transaction
+ *      (`applier.applyBatch`); accepted ConfChange entries also go to `rawNode.applyConfChange`;
  *   4. answer the waiters of the applied entries (keyed by the request id in the entry header);
  *   5. `advance()`.
  *
  * So nothing is applied, sent or acknowledged before the log holding it is durable, and a crash at
  * any point is recovered by replaying the WAL from the backend's applied index (replay is
  * idempotent: the applier skips entries at or below it). All proposals of one event-loop turn go
- * into Raft as one `proposeMany`, then one Ready cycle persists, applies and answers them.
+ * into Raft as one `proposeMany`, then one Ready cycle persists, applies and answers them. Peer
+ * messages are stepped as they arrive and handled by the same deferred Ready cycle, so a burst of
+ * them costs one WAL sync. Linearizable reads wait on ReadIndex batches (read-index.ts).
  */
-import { RawNode, decodeConfChange, NONE, type ConfState, type Logger, type NodeId, type Ready, type SoftState } from '@corvid/raft';
+import { existsSync, rmSync } from 'node:fs';
+import { RawNode, decodeConfChange, NONE, type ConfChange, type ConfState, type Logger, type Message, type NodeId, type Ready, type Snapshot, type SoftState } from '@corvid/raft';
 import type { Counter, Gauge } from 'prom-client';
 import { assert, CorvidError } from '../errors/index.js';
-import { bootstrapWal } from './bootstrap.js';
+import { BOOTSTRAP_INDEX } from './bootstrap.js';
 import type { Clock } from './clock.js';
 import { readEntryHeader } from './entry-header.js';
 import { dropError } from './errors.js';
+import { FreshSnapshotStorage } from './fresh-snapshot.js';
 import { LogCompactor, type DurableStore } from './log-compactor.js';
 import type { RaftDriverMetrics } from './metrics.js';
+import { ReadIndexBatcher } from './read-index.js';
 import type { Transport } from './transport.js';
 import type { Wal } from './wal.js';
 import { Waiters } from './waiters.js';
 
-/** One committed entry as the applier takes it (ConfChange entries arrive with empty data). */
+/** One committed entry as the applier takes it; a ConfChange entry's data is the encoded ConfChange. */
 export interface ApplyEntry {
   readonly index: number;
   readonly data: Uint8Array;
+  readonly confChange?: boolean;
 }
 
 /** The state machine: applies a batch in one transaction, one result per entry, in order. */
 export interface ApplyTarget<R> {
   appliedIndex(): number;
   applyBatch(entries: readonly ApplyEntry[]): R[];
+  /** Whether an entry's result is an acceptance (a refused ConfChange must not reach Raft). */
+  accepted(result: R): boolean;
+  /** Replaces the whole state with a leader's snapshot: the backend file received with it. */
+  installSnapshot(dbPath: string): void;
 }
 
 /** The etcd_server_* series the driver keeps up to date (defined in server/metrics.ts). */
@@ -47,6 +57,7 @@ export interface ProposalMetrics {
   readonly proposalsFailed: Counter;
   readonly hasLeader: Gauge;
   readonly isLeader: Gauge;
+  readonly readIndexesFailed: Counter;
 }
 
 export interface RaftDriverOptions<R> {
@@ -74,6 +85,10 @@ export interface RaftDriverOptions<R> {
   readonly random: (below: number) => number;
   /** Called once when persisting or applying fails: the member must stop. */
   readonly onFatal: (err: unknown) => void;
+  /** Where a received snapshot's backend file lies (the transport writes it there). */
+  readonly snapshotFile: (snapshot: Snapshot) => string;
+  /** Called once this member applied its own removal from the cluster: it must stop. */
+  readonly onRemoved?: () => void;
 }
 
 /** What Maintenance.Status reports about Raft. */
@@ -102,22 +117,37 @@ export class RaftDriver<R> {
   private readonly leadershipListeners: Array<(isLeader: boolean) => void> = [];
   private ticker: { cancel(): void } | null = null;
   private stopped = false;
+  private readonly reads: ReadIndexBatcher;
+  /** The membership changed since the last snapshot: record one before a follower needs it. */
+  private snapshotWanted = false;
+  private transferTarget: { id: NodeId; done: () => void } | null = null;
 
   constructor(private readonly options: RaftDriverOptions<R>) {
-    const { wal, applier, memberId } = options;
-    // A data dir written before Raft (#4) has an applied index but no WAL: start the log after it.
-    bootstrapWal(wal, [memberId], Math.max(1, applier.appliedIndex()));
+    const { wal, applier } = options;
     this.confState = wal.initialState().confState;
+    this.recoverSnapshot();
     this.waiters = new Waiters<R>(options.maxPendingProposals);
     this.compactor = new LogCompactor({
       wal, store: options.store, snapshotCount: options.snapshotCount,
       ...(options.snapshotCatchUpEntries === undefined ? {} : { catchUpEntries: options.snapshotCatchUpEntries }),
     });
+    this.reads = new ReadIndexBatcher(
+      {
+        requestReadIndex: (ctx) => this.node.readIndex(ctx).ok,
+        appliedIndex: () => this.options.applier.appliedIndex(),
+        nowMs: () => this.options.clock.nowMs(),
+      },
+      options.requestTimeoutMs,
+      () => options.metrics.readIndexesFailed.inc(),
+    );
+    const storage = new FreshSnapshotStorage(wal, () => this.confState, () => {
+      this.snapshotWanted = true;
+    });
     this.node = new RawNode({
-      id: memberId,
+      id: options.memberId,
       electionTicks: Math.floor(options.electionTimeoutMs / options.heartbeatIntervalMs),
       heartbeatTicks: 1,
-      storage: wal,
+      storage,
       applied: applier.appliedIndex(),
       preVote: false, // etcd 3.4's --pre-vote default
       checkQuorum: true,
@@ -129,6 +159,22 @@ export class RaftDriver<R> {
       random: options.random,
       logger: options.logger,
     });
+  }
+
+  /**
+   * A crash between persisting a leader's snapshot and installing its backend file leaves the WAL
+   * ahead of the backend: install the file kept for it before anything is replayed (etcd's
+   * recoverSnapshotBackend). The founding snapshot (index 1) carries no state and needs none.
+   */
+  private recoverSnapshot(): void {
+    const snap = this.options.wal.snapshot();
+    if (!snap.ok) return;
+    const { metadata } = snap.value;
+    if (metadata.index <= BOOTSTRAP_INDEX || metadata.index <= this.options.applier.appliedIndex()) return;
+    const file = this.options.snapshotFile(snap.value);
+    if (!existsSync(file)) throw new CorvidError('Corrupt', { detail: `the WAL holds snapshot ${metadata.index} but its backend file ${file} is missing` });
+    this.options.logger.info('installing the snapshot the WAL holds', { index: metadata.index, file });
+    this.options.applier.installSnapshot(file);
   }
 
   /**
@@ -182,6 +228,97 @@ export class RaftDriver<R> {
     return result;
   }
 
+  /**
+   * Proposes a membership change. `cc.context` is a corvidpb.ConfChangeContext carrying this
+   * member's request header; resolves with the applier's verdict once the entry is applied.
+   */
+  proposeConfChange(cc: ConfChange): Promise<R> {
+    if (this.stopped) return Promise.reject(new CorvidError('Stopped'));
+    const header = readEntryHeader(cc.context);
+    assert(header !== null && header.memberId === this.options.memberId, 'a conf change must carry this member\'s request header');
+    const result = this.waiters.register(header.id, this.options.clock.nowMs() + this.options.requestTimeoutMs);
+    this.guard(() => {
+      const r = this.node.proposeConfChange(cc);
+      if (!r.ok) {
+        this.options.metrics.proposalsFailed.inc();
+        this.waiters.reject(header.id, dropError(r.reason));
+      }
+      this.processReady();
+    });
+    return result;
+  }
+
+  /**
+   * Resolves once a read now may be served locally and be linearizable (ReadIndex confirmed by a
+   * quorum, and applied up to it); rejects with etcd's LeaderChanged or Timeout.
+   */
+  readBarrier(): Promise<void> {
+    if (this.stopped) return Promise.reject(new CorvidError('Stopped'));
+    const p = this.reads.wait();
+    this.scheduleFlush();
+    return p;
+  }
+
+  /**
+   * MoveLeader: asks the leader (this member) to hand leadership to `target`; resolves once it has,
+   * rejects with TimeoutLeaderTransfer after `timeoutMs`.
+   */
+  transferLeadership(target: NodeId, timeoutMs: number): Promise<void> {
+    if (this.lead === target) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = this.options.clock.every(timeoutMs, () => {
+        timer.cancel();
+        this.transferTarget = null;
+        reject(new CorvidError('TimeoutLeaderTransfer'));
+      });
+      this.transferTarget = { id: target, done: () => { timer.cancel(); resolve(); } };
+      this.guard(() => {
+        this.node.transferLeader(target);
+        this.processReady();
+      });
+    });
+  }
+
+  // --- the peer transport's handler (peer/PeerHandler) ---
+
+  /** A message from a peer; its Ready is handled with the next batch. */
+  step(msg: Message): void {
+    if (this.stopped) return;
+    this.guard(() => {
+      this.node.step(msg);
+      this.scheduleFlush();
+    });
+  }
+
+  /** A MsgSnap whose backend file arrived complete at `dbPath` (= snapshotFile(msg.snapshot)). */
+  receiveSnapshot(msg: Message, dbPath: string): void {
+    this.options.logger.info('received snapshot', { from: msg.from, index: msg.snapshot?.metadata.index, file: dbPath });
+    this.step(msg);
+  }
+
+  reportUnreachable(id: NodeId): void {
+    if (this.stopped) return;
+    this.node.reportUnreachable(id);
+  }
+
+  reportSnapshot(id: NodeId, status: 'finish' | 'failure'): void {
+    if (this.stopped) return;
+    this.guard(() => {
+      this.node.reportSnapshot(id, status);
+      this.scheduleFlush();
+    });
+  }
+
+  /** Voters and learners as Raft applies them. */
+  membership(): ConfState {
+    return this.confState;
+  }
+
+  /** Match index of each peer as the leader tracks it (empty on a follower): for learner-in-sync checks. */
+  progress(): ReadonlyMap<NodeId, { match: number }> {
+    return this.node.status().progress;
+  }
+
   status(): RaftStatus {
     const s = this.node.status();
     return { leader: s.softState.lead, term: s.hardState.term, commitIndex: s.hardState.commit, appliedIndex: s.applied, lastIndex: s.lastIndex };
@@ -222,6 +359,7 @@ export class RaftDriver<R> {
         this.options.metrics.proposalsPending.set(this.waiters.size);
       }
     }
+    this.reads.flush();
     this.processReady();
   }
 
@@ -232,6 +370,7 @@ export class RaftDriver<R> {
       this.options.metrics.proposalsFailed.inc(expired);
       this.options.metrics.proposalsPending.set(this.waiters.size);
     }
+    this.reads.expire();
     this.processReady();
   }
 
@@ -242,11 +381,23 @@ export class RaftDriver<R> {
       if (rd.softState !== null) this.onSoftState(rd.softState);
       this.persist(rd);
       this.options.transport.send(rd.messages);
+      if (rd.snapshot !== null) this.installSnapshot(rd.snapshot);
       this.apply(rd);
+      if (rd.readStates.length > 0) this.reads.onReadStates(rd.readStates);
       this.node.advance(rd);
     }
-    const run = this.compactor.maybeStart(this.options.applier.appliedIndex(), this.confState);
+    const run = this.compactor.maybeStart(this.options.applier.appliedIndex(), this.confState, this.snapshotWanted);
+    if (run !== null) this.snapshotWanted = false;
     run?.then(undefined, (err: unknown) => this.fail(err));
+  }
+
+  /** A leader's snapshot, already durable in the WAL: its backend file replaces the whole state. */
+  private installSnapshot(snapshot: Snapshot): void {
+    const file = this.options.snapshotFile(snapshot);
+    this.options.applier.installSnapshot(file);
+    this.confState = snapshot.metadata.confState;
+    rmSync(file, { force: true });
+    this.options.logger.info('applied snapshot', { index: snapshot.metadata.index, term: snapshot.metadata.term });
   }
 
   private persist(rd: Ready): void {
@@ -257,22 +408,30 @@ export class RaftDriver<R> {
   }
 
   private apply(rd: Ready): void {
-    // Snapshots from a leader arrive with the peer transport (issue #4); a lone member never gets one.
-    assert(rd.snapshot === null, 'applying a leader snapshot is not supported yet (#4)');
     const entries = rd.committedEntries;
     if (entries.length === 0) return;
     const { applier, metrics, memberId } = this.options;
-    const results = applier.applyBatch(entries.map((e) => (e.type === 'Normal' ? e : { index: e.index, data: new Uint8Array(0) })));
+    const results = applier.applyBatch(entries.map((e) => (e.type === 'Normal' ? e : { index: e.index, data: e.data, confChange: true })));
     assert(results.length === entries.length, 'the applier returns one result per entry');
+    let removed = false;
     entries.forEach((e, i) => {
+      const result = results[i] as R;
+      let waiterData = e.data;
       if (e.type === 'ConfChange') {
-        this.confState = this.node.applyConfChange(decodeConfChange(e.data));
-        return;
+        const cc = decodeConfChange(e.data);
+        if (applier.accepted(result)) {
+          this.confState = this.node.applyConfChange(cc);
+          this.snapshotWanted = true;
+          if (cc.type === 'RemoveNode' && cc.nodeId === memberId) removed = true;
+        }
+        waiterData = cc.context;
       }
-      if (e.data.length === 0) return;
-      const header = readEntryHeader(e.data);
-      if (header !== null && header.memberId === memberId) this.waiters.resolve(header.id, results[i] as R);
+      if (waiterData.length === 0) return;
+      const header = readEntryHeader(waiterData);
+      if (header !== null && header.memberId === memberId) this.waiters.resolve(header.id, result);
     });
+    this.reads.onApplied();
+    if (removed) this.options.onRemoved?.();
     const last = entries[entries.length - 1]!;
     metrics.proposalsApplied.set(last.index);
     metrics.proposalsCommitted.set(Math.max(last.index, rd.hardState?.commit ?? 0));
@@ -292,6 +451,11 @@ export class RaftDriver<R> {
       this.lead = ss.lead;
       const isLeader = ss.lead === memberId;
       if (isLeader !== wasLeader) for (const listener of this.leadershipListeners) listener(isLeader);
+      this.reads.onLeaderChange();
+      if (this.transferTarget !== null && ss.lead === this.transferTarget.id) {
+        this.transferTarget.done();
+        this.transferTarget = null;
+      }
     }
     metrics.hasLeader.set(ss.lead !== NONE ? 1 : 0);
     metrics.isLeader.set(ss.lead === memberId ? 1 : 0);
@@ -319,6 +483,7 @@ export class RaftDriver<R> {
     this.ticker?.cancel();
     this.queue = [];
     this.waiters.rejectAll(reason);
+    this.reads.rejectAll(reason);
     this.options.metrics.proposalsPending.set(0);
   }
 

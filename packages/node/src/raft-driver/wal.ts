@@ -13,6 +13,7 @@
  * | `meta`    | `hardState`      | term(8) vote(8) commit(8)                                          |
  * | `meta`    | `snapshot`       | index(8) term(8) nVoters(4) voter(8)* nLearners(4) learner(8)* data |
  * | `meta`    | `offset`         | index(8) term(8): the entry just before the first one kept         |
+ * | `meta`    | `identity`       | member id(8) cluster id(8), fixed when the member first starts     |
  *
  * Invariants: `entries` holds exactly the indexes (offset.index, lastIndex], contiguous; offset.index
  * >= snapshot.index is not required (compaction may trail the snapshot by the catch-up slack) but
@@ -35,6 +36,13 @@ export const WAL_DB_META = 'meta';
 const META_HARD_STATE = Buffer.from('hardState', 'latin1');
 const META_SNAPSHOT = Buffer.from('snapshot', 'latin1');
 const META_OFFSET = Buffer.from('offset', 'latin1');
+const META_IDENTITY = Buffer.from('identity', 'latin1');
+
+/** Who this member is, kept with its log as etcd keeps it in the WAL metadata. */
+export interface WalIdentity {
+  readonly memberId: bigint;
+  readonly clusterId: bigint;
+}
 const ENTRY_HEADER_BYTES = 9;
 const TWO_32 = 0x1_0000_0000;
 /** Approximate per-entry size the raft library uses for its caps (messages.ts entrySizeBytes). */
@@ -98,6 +106,22 @@ export class Wal implements LogStorage {
   }
 
   /** True for a log that has never been saved to (a new data dir: bootstrap it). */
+  /** The member and cluster ids this log belongs to; undefined until the first start saved them. */
+  identity(): WalIdentity | undefined {
+    const v = this.metaDb.get(META_IDENTITY);
+    return v === undefined ? undefined : { memberId: v.readBigUInt64BE(0), clusterId: v.readBigUInt64BE(8) };
+  }
+
+  saveIdentity(identity: WalIdentity): void {
+    assert(!this.closed, 'wal is closed');
+    const v = Buffer.allocUnsafe(16);
+    v.writeBigUInt64BE(identity.memberId, 0);
+    v.writeBigUInt64BE(identity.clusterId, 8);
+    this.root.transactionSync(() => {
+      this.metaDb.put(META_IDENTITY, v);
+    });
+  }
+
   isEmpty(): boolean {
     return isEmptySnapshot(this.snap) && this.last.index === 0 && this.hardState.term === 0;
   }

@@ -2,11 +2,13 @@
  * The composition root of one member: opens the store, builds the write path and the services,
  * and listens on every client URL. Wiring only: behaviour lives in the modules it connects.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { etcdserverpb, grpchealth } from '@corvid/proto';
+import { corvidpb, etcdserverpb, grpchealth } from '@corvid/proto';
 import { Applier, type ApplyResult } from '../apply/index.js';
 import { createClusterService } from '../api/cluster-service.js';
+import { createMembershipPeerService, fetchCluster, forwardPromote } from '../api/peer-membership.js';
 import { listenForClients, type ClientListener } from '../api/client-listener.js';
 import type { MemberIdentity } from '../api/header.js';
 import { createHealthService, HealthState } from '../api/health-service.js';
@@ -14,22 +16,28 @@ import { createHttpServer, type HttpDeps } from '../api/http/handler.js';
 import { listenForMetrics } from '../api/http/metrics-listener.js';
 import { DEFAULT_QUOTA_BYTES, QuotaChecker } from '../alarm/index.js';
 import { createKvService } from '../api/kv-service.js';
+import { createLeasePeerService, PeerLeaseForwarder } from '../api/lease-peer.js';
 import { createLeaseService } from '../api/lease-service.js';
 import { createMaintenanceService } from '../api/maintenance-service.js';
 import { WatchService } from '../api/watch-service.js';
 import { GrpcServices } from '../api/grpc-services.js';
 import { GRPC_JS_HARD_LIMIT_FACTOR } from '../api/grpc-refusals.js';
-import { BootstrapError, formatId, resolveInitialCluster } from '../cluster/index.js';
+import { formatId } from '../cluster/index.js';
+import { CorvidError } from '../errors/index.js';
 import { verifyConfig, type Config } from '../config/index.js';
 import { createRegistry, GrpcMetrics } from '../metrics/index.js';
 import { Lessor } from '../lease/index.js';
 import { KvStore } from '../mvcc/index.js';
 import { WatchableStore } from '../mvcc/watch/index.js';
-import { createRaftDriverMetrics, NO_PEERS, RaftDriver, REAL_CLOCK, Wal } from '../raft-driver/index.js';
+import { listenForPeers, PeerTransport } from '../peer/index.js';
+import { createRaftDriverMetrics, RaftDriver, REAL_CLOCK, Wal } from '../raft-driver/index.js';
 import { Backend } from '../storage/index.js';
 import type { Logger } from '../util/logger.js';
 import { ETCD_API_VERSION } from '../version.js';
+import { MembershipManager } from './membership-manager.js';
 import { createServerMetrics } from './metrics.js';
+import { publishAttributes } from './publish.js';
+import { planStartup } from './startup.js';
 import { LeaseExpiryLoop, minLeaseTtlSeconds } from './lease-expiry.js';
 import { LeaderLeases } from './lease-renewer.js';
 import { Proposer } from './proposer.js';
@@ -56,35 +64,111 @@ export interface RunningMember {
   readonly clusterId: bigint;
   /** host:port of every client listener, in --listen-client-urls order. */
   readonly clientAddresses: readonly string[];
+  /** Resolves if the member stops on its own: it was removed from the cluster. */
+  readonly stopped: Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startMember({ config, logger, onFatal }: MemberOptions): Promise<RunningMember> {
-  const bootstrap = resolveInitialCluster(config);
-  if (bootstrap.members.length > 1) {
-    throw new BootstrapError(`--initial-cluster lists ${bootstrap.members.length} members, but Corvid serves a single member until clustering lands (issue #4)`);
-  }
-  verifyConfig(config);
-  const memberId = bootstrap.self.id;
-  const clusterId = bootstrap.clusterId;
+/** etcd's --strict-reconfig-check default. */
+const STRICT_RECONFIG_CHECK = true;
 
+export async function startMember({ config, logger, onFatal }: MemberOptions): Promise<RunningMember> {
+  verifyConfig(config);
   const registry = createRegistry();
   const grpcMetrics = new GrpcMetrics(registry);
+  const backend = Backend.open({ dataDir: config.dataDir, registry });
+  const kv = new KvStore(backend, { registry });
+  const lessor = new Lessor(backend, { registry, checkpointIntervalMs: config.leaseCheckpointEnabled ? config.leaseCheckpointIntervalMs : 0 });
+  const applier = new Applier(backend, kv, lessor);
+  const wal = Wal.open({ dataDir: config.dataDir });
+  const closeStores = async (): Promise<void> => {
+    await kv.close();
+    await wal.close();
+    await backend.close();
+  };
+
+  let plan;
+  try {
+    plan = await planStartup({ config, wal, backend, members: applier.members, appliedIndex: applier.appliedIndex(), logger, fetchCluster });
+  } catch (err) {
+    await closeStores();
+    throw err;
+  }
+  const { memberId, clusterId } = plan.identity;
   const serverMetrics = createServerMetrics(registry, {
     serverVersion: ETCD_API_VERSION,
     memberIdHex: formatId(memberId),
     quotaBackendBytes: config.quotaBackendBytes === 0 ? DEFAULT_QUOTA_BYTES : config.quotaBackendBytes,
   });
 
-  const backend = Backend.open({ dataDir: config.dataDir, registry });
-  const kv = new KvStore(backend, { registry });
-  const lessor = new Lessor(backend, { registry, checkpointIntervalMs: config.leaseCheckpointEnabled ? config.leaseCheckpointIntervalMs : 0 });
-  const applier = new Applier(backend, kv, lessor);
-  const wal = Wal.open({ dataDir: config.dataDir });
-  let raft: RaftDriver<ApplyResult>;
+  const memberDir = join(config.dataDir, 'member');
+  const snapshotDir = join(memberDir, 'snap');
+  let raft: RaftDriver<ApplyResult> | undefined;
+  const driver = (): RaftDriver<ApplyResult> => {
+    if (raft === undefined) throw new Error('the raft driver is not built yet');
+    return raft;
+  };
+  let removed: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => {
+    removed = resolve;
+  });
+  const transport = new PeerTransport({
+    memberId, clusterId, snapshotDir, registry, logger,
+    handler: {
+      step: (m) => driver().step(m),
+      receiveSnapshot: (m, path) => driver().receiveSnapshot(m, path),
+      reportUnreachable: (id) => driver().reportUnreachable(id),
+      reportSnapshot: (id, status) => driver().reportSnapshot(id, status),
+    },
+    // A follower too far behind gets a compacted copy of the backend, made on LMDB's own thread.
+    snapshots: {
+      open: async () => {
+        const dir = await mkdtemp(join(memberDir, 'snap-out-'));
+        const path = await backend.copyTo(dir);
+        return { path, release: () => rm(dir, { recursive: true, force: true }) };
+      },
+    },
+  });
+  // The transport follows the applied membership; a joiner knows the cluster it asked until its
+  // snapshot brings the membership.
+  let peerIds = new Set<bigint>();
+  const syncPeers = (): void => {
+    const known = applier.members.list();
+    const peers = (known.length > 0 ? known : plan.remoteMembers).filter((m) => m.ID !== memberId);
+    serverMetrics.isLearner.set(applier.members.get(memberId)?.isLearner === true ? 1 : 0);
+    for (const m of peers) transport.setPeer(m.ID, m.peerURLs);
+    const wanted = new Set(peers.map((m) => m.ID));
+    for (const id of peerIds) if (!wanted.has(id)) transport.removePeer(id);
+    peerIds = wanted;
+  };
+  applier.members.onChange(syncPeers);
+  syncPeers();
+
+  const peerListeners: Array<{ address: string; close(): Promise<void> }> = [];
+  let leaderLeases: LeaderLeases | undefined;
+  let membershipManager: MembershipManager | undefined;
+  const membershipService = createMembershipPeerService({
+    clusterId,
+    membership: {
+      list: () => applier.members.list(),
+      promoteOnLeader: (id) => {
+        if (membershipManager === undefined) throw new Error('not serving yet');
+        return membershipManager.promoteOnLeader(id);
+      },
+    },
+  });
   try {
+    for (const url of config.listenPeerUrls) {
+      const listener = await listenForPeers(url, transport, [
+        { definition: corvidpb.MembershipService, implementation: membershipService },
+        // Followers' keepalives and TimeToLive reach this member's lessor here when it leads.
+        { definition: etcdserverpb.LeaseService, implementation: createLeasePeerService(() => leaderLeases) },
+      ]);
+      peerListeners.push(listener);
+      logger.info('serving peer traffic', { address: listener.address, url });
+    }
     raft = new RaftDriver<ApplyResult>({
-      memberId, wal, applier, store: backend, clock: REAL_CLOCK, transport: NO_PEERS,
+      memberId, wal, applier, store: backend, clock: REAL_CLOCK, transport,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       electionTimeoutMs: config.electionTimeoutMs,
       snapshotCount: config.snapshotCount,
@@ -94,26 +178,46 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
       logger,
       random: (below) => Math.floor(Math.random() * below),
       onFatal,
+      snapshotFile: (snap) => join(snapshotDir, `${snap.metadata.term}-${snap.metadata.index}.db`),
+      onRemoved: () => {
+        logger.warn('the member has been permanently removed from the cluster; the data-dir used by this member must be removed', { 'member-id': formatId(memberId) });
+        removed();
+      },
     });
     raft.start();
   } catch (err) {
-    await wal.close();
-    await kv.close();
-    await backend.close();
+    await Promise.all(peerListeners.map((l) => l.close()));
+    await raft?.close();
+    await transport.close();
+    await closeStores();
     throw err;
   }
-  if (!(await raft.waitForLeader(leaderWaitMs(config)))) logger.warn('serving without a leader', { 'election-timeout': config.electionTimeoutMs });
-  const identity: MemberIdentity = { clusterId, memberId, raftTerm: () => BigInt(raft.term()) };
-  const proposer = new Proposer({
-    memberId,
-    log: raft,
-    requestIds: new RequestIdGenerator(memberId, Date.now()),
-    maxRequestBytes: config.maxRequestBytes,
+  const raftDriver = raft;
+  if (!(await raftDriver.waitForLeader(leaderWaitMs(config)))) logger.warn('serving without a leader', { 'election-timeout': config.electionTimeoutMs });
+  const identity: MemberIdentity = { clusterId, memberId, raftTerm: () => BigInt(raftDriver.term()) };
+  const requestIds = new RequestIdGenerator(memberId, Date.now());
+  const proposer = new Proposer({ memberId, log: raftDriver, requestIds, maxRequestBytes: config.maxRequestBytes, nowMs: Date.now });
+  membershipManager = new MembershipManager({
+    raft: {
+      memberId,
+      isLeader: () => raftDriver.isLeader(),
+      leader: () => raftDriver.status().leader,
+      progress: () => raftDriver.progress(),
+    },
+    members: applier.members,
+    proposer,
+    activePeers: (withinMs) => transport.activePeers(withinMs),
+    strictReconfigCheck: STRICT_RECONFIG_CHECK,
+    forwardPromote,
     nowMs: Date.now,
+  });
+  // etcd's publish: the member's name and client URLs reach every member through the log.
+  const publishing = publishAttributes({
+    memberId, name: config.name, clientUrls: config.advertiseClientUrls, members: applier.members, proposer, logger,
   });
 
   const maxReceiveBytes = config.maxRequestBytes + GRPC_OVERHEAD_BYTES;
-  const ctx = { metrics: grpcMetrics, logger };
+  const ctx = { metrics: grpcMetrics, logger, isLearner: () => applier.members.get(memberId)?.isLearner === true };
   const grpcServer = new Server({
     'grpc.max_receive_message_length': Math.min(maxReceiveBytes * GRPC_JS_HARD_LIMIT_FACTOR, 2 ** 31 - 1),
     'grpc.max_send_message_length': 2 ** 31 - 1,
@@ -121,29 +225,35 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   const services = new GrpcServices(grpcServer, maxReceiveBytes);
   const addService = <S extends ServiceDefinition>(service: S, implementation: UntypedServiceImplementation): void => services.add(service, implementation);
   const quota = new QuotaChecker(config.quotaBackendBytes, () => backend.sizeInUseBytes());
-  addService(etcdserverpb.KVService, createKvService(ctx, { identity, kv, proposer, maxTxnOps: config.maxTxnOps, quota }));
+  const readBarrier = (): Promise<void> => raftDriver.readBarrier();
+  addService(etcdserverpb.KVService, createKvService(ctx, { identity, kv, proposer, maxTxnOps: config.maxTxnOps, quota, readBarrier }));
   addService(etcdserverpb.MaintenanceService, createMaintenanceService(ctx, {
-    identity, backend, kv, alarms: applier.alarms, proposer, raftStatus: () => raft.status(),
-    snapshotWorkDir: join(config.dataDir, 'member'),
+    identity, backend, kv, alarms: applier.alarms, proposer, raftStatus: () => raftDriver.status(),
+    snapshotWorkDir: memberDir,
+    isLearner: () => applier.members.get(memberId)?.isLearner === true,
+    moveLeader: (target) => {
+      const transferee = applier.members.get(target);
+      if (transferee === undefined || transferee.isLearner) return Promise.reject(new CorvidError('BadLeaderTransferee'));
+      return raftDriver.transferLeadership(target, requestTimeoutMs(config));
+    },
   }));
-  const self: etcdserverpb.Member = {
-    ID: memberId, name: config.name, peerURLs: [...bootstrap.self.peerUrls], clientURLs: [...config.advertiseClientUrls], isLearner: false,
-  };
-  addService(etcdserverpb.ClusterService, createClusterService(ctx, { identity, members: () => [self] }));
+  addService(etcdserverpb.ClusterService, createClusterService(ctx, { identity, membership: membershipManager }));
   // Auth arrives with its issue (#8); until then every method is UNIMPLEMENTED.
   // Watchers are told of each batch by the applier after its commit; hasleader streams close when the leader goes.
   const watchable = new WatchableStore(kv, backend, { registry });
   const watch = new WatchService({
     identity, store: watchable, kv, fragmentBytes: maxReceiveBytes, logger,
-    hasLeader: () => raft.status().leader !== 0n, leaderCheckIntervalMs: config.electionTimeoutMs,
+    hasLeader: () => raftDriver.status().leader !== 0n, leaderCheckIntervalMs: config.electionTimeoutMs,
   });
   addService(etcdserverpb.WatchService, watch.implementation());
   // The leader expires leases and checkpoints them; keepalives and TimeToLive need the leader's lessor.
-  const leaseExpiry = new LeaseExpiryLoop({ lessor, raft, propose: (body) => proposer.propose(body), electionTimeoutMs: config.electionTimeoutMs, logger });
+  const leaseExpiry = new LeaseExpiryLoop({ lessor, raft: raftDriver, propose: (body) => proposer.propose(body), electionTimeoutMs: config.electionTimeoutMs, logger });
   leaseExpiry.start();
   const leaseIds = new RequestIdGenerator(memberId, Date.now());
-  // TODO(#4): pass the cluster transport's LeaseForwarder, so a follower's keepalives reach the leader (docs/leases.md).
-  const renewer = new LeaderLeases({ memberId, lessor, leader: () => raft.status().leader, requestTimeoutMs: requestTimeoutMs(config) });
+  // A follower forwards keepalives and TimeToLive to the leader's peer URLs (etcd's leasehttp).
+  const leaseForwarder = new PeerLeaseForwarder((id) => applier.members.get(id)?.peerURLs ?? []);
+  const renewer = new LeaderLeases({ memberId, lessor, leader: () => raftDriver.status().leader, requestTimeoutMs: requestTimeoutMs(config), forwarder: leaseForwarder });
+  leaderLeases = renewer;
   addService(etcdserverpb.LeaseService, createLeaseService(ctx, {
     identity, kv, proposer, lessor, renewer, minTtlSeconds: minLeaseTtlSeconds(config.heartbeatIntervalMs, config.electionTimeoutMs), nextId: () => leaseIds.next(),
   }));
@@ -157,15 +267,28 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     // etcd 3.4's checkHealth: unhealthy while any alarm is raised or there is no leader; then a
     // range through the request path must answer.
     isHealthy: async () => {
-      if (applier.alarms.list().length > 0 || raft.status().leader === 0n) return false;
+      if (applier.alarms.list().length > 0 || raftDriver.status().leader === 0n) return false;
       kv.range(etcdserverpb.RangeRequest.fromPartial({ key: Buffer.from('health'), keysOnly: true, limit: 1n }));
       return true;
     },
     // JSON bodies are base64 and quoting on top of the protobuf size: allow twice etcd's gRPC limit.
     gateway: { invoke: services.invoke, maxBodyBytes: 2 * maxReceiveBytes },
+    ...(process.env['CORVID_EXPERIMENTAL_FAULT_INJECTION'] === '1' ? { peerFaults: { isolate: (ids: readonly bigint[]) => transport.isolate(ids) } } : {}),
   };
   const httpServer = createHttpServer(httpDeps);
 
+  const closeAll = async (listeners: readonly ClientListener[]): Promise<void> => {
+    health.shutdown();
+    await Promise.all(listeners.map((l) => l.close()));
+    await leaseExpiry.close();
+    leaseForwarder.close();
+    await raftDriver.close();
+    await publishing.stop();
+    await Promise.all(peerListeners.map((l) => l.close()));
+    await transport.close();
+    grpcServer.forceShutdown();
+    await closeStores();
+  };
   const listeners: ClientListener[] = [];
   try {
     for (const url of config.listenClientUrls) {
@@ -179,12 +302,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
       logger.info('serving metrics', { address: listener.address, url });
     }
   } catch (err) {
-    await Promise.all(listeners.map((l) => l.close()));
-    await leaseExpiry.close();
-    await raft.close();
-    await kv.close();
-    await wal.close();
-    await backend.close();
+    await closeAll(listeners);
     throw err;
   }
   logger.info('member ready', { 'member-id': formatId(memberId), 'cluster-id': formatId(clusterId), 'data-dir': config.dataDir });
@@ -193,15 +311,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     memberId,
     clusterId,
     clientAddresses: listeners.map((l) => l.address),
-    close: async () => {
-      health.shutdown();
-      await Promise.all(listeners.map((l) => l.close()));
-      await leaseExpiry.close();
-      await raft.close();
-      grpcServer.forceShutdown();
-      await kv.close();
-      await wal.close();
-      await backend.close();
-    },
+    stopped,
+    close: () => closeAll(listeners),
   };
 }

@@ -5,6 +5,7 @@
  * The applier's outcome becomes the response (or the CorvidError it carries); a physical
  * compaction is awaited before answering, as etcd's Compact(physical: true).
  */
+import type { ConfChange, ConfChangeType } from '@corvid/raft';
 import { corvidpb } from '@corvid/proto';
 import type { ApplyResponse, ApplyResult } from '../apply/index.js';
 import { CorvidError } from '../errors/index.js';
@@ -15,6 +16,7 @@ export type ProposalBody = NonNullable<corvidpb.InternalRequest['request']>;
 /** Where encoded proposals go: the raft driver. */
 export interface ProposalLog {
   propose(data: Uint8Array): Promise<ApplyResult>;
+  proposeConfChange(cc: ConfChange): Promise<ApplyResult>;
 }
 
 export interface ProposerOptions {
@@ -33,11 +35,25 @@ export class Proposer {
   /** Proposes one request; resolves with its response once applied and durable, or rejects with a CorvidError. */
   async propose(body: ProposalBody): Promise<ApplyResponse> {
     const { options } = this;
-    const header = { id: options.requestIds.next(), memberId: options.memberId, proposedAtMs: BigInt(options.nowMs()) };
+    const header = this.header();
     const data = corvidpb.InternalRequest.encode({ header, request: body }).finish();
     // etcd compares the marshaled InternalRaftRequest with --max-request-bytes (v3_server.go).
     if (data.length > options.maxRequestBytes) throw new CorvidError('RequestTooLarge');
-    const result = await options.log.propose(data);
+    return this.answer(await options.log.propose(data));
+  }
+
+  /** Proposes a membership change; its context names the member and carries the request header. */
+  async proposeConfChange(type: ConfChangeType, nodeId: bigint, context: Omit<corvidpb.ConfChangeContext, 'header'>): Promise<ApplyResponse> {
+    const encoded = corvidpb.ConfChangeContext.encode({ ...context, header: this.header() }).finish();
+    return this.answer(await this.options.log.proposeConfChange({ type, nodeId, context: encoded }));
+  }
+
+  private header(): corvidpb.RequestHeader {
+    const { options } = this;
+    return { id: options.requestIds.next(), memberId: options.memberId, proposedAtMs: BigInt(options.nowMs()) };
+  }
+
+  private async answer(result: ApplyResult): Promise<ApplyResponse> {
     if (!result.ok) throw result.error;
     if (result.afterCommit !== undefined) await result.afterCommit;
     return result.response;

@@ -5,7 +5,7 @@
  * `durability` option; docs/storage.md ("Durability") explains both modes and why lmdb-js's own
  * `db.flushed` cannot be that barrier (it does not track synchronous transactions).
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { open, type Database, type RootDatabase, type TransactionFlags } from 'lmdb';
@@ -84,6 +84,8 @@ export class Backend {
   private committedSeq = 0;
   private syncedSeq = 0;
   private syncing: Promise<void> | null = null;
+  /** Closing of snapshot sources opened by installFrom, awaited by close(). */
+  private readonly background = new Set<Promise<unknown>>();
 
   private constructor(path: string, root: RootDatabase<Buffer, Buffer>, durability: Durability, registry: Registry) {
     this.path = path;
@@ -193,6 +195,33 @@ export class Backend {
     return join(dir, 'data.mdb');
   }
 
+  /**
+   * Replaces the contents of every named DB with those of `file` (a `copyTo` copy made by another
+   * member: a leader's snapshot), in ONE write transaction, durable on return. etcd swaps the bbolt
+   * file instead; copying keeps every reader and handle of this Backend valid, and a crash leaves
+   * either the old state or the new one.
+   */
+  installFrom(file: string): void {
+    assert(!this.closed, 'backend is closed');
+    const source = open<Buffer, Buffer>({ path: file, readOnly: true, keyEncoding: 'binary', encoding: 'binary', maxDbs: DB_NAMES.length + 4 });
+    try {
+      this.writeSync(() => {
+        for (const name of DB_NAMES) {
+          const from = source.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' });
+          const to = this.root.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' });
+          to.clearSync();
+          for (const { key, value } of from.getRange({})) to.put(key, value);
+        }
+      });
+    } finally {
+      const closing: Promise<unknown> = source.close().finally(() => {
+        rmSync(`${file}-lock`, { force: true });
+        this.background.delete(closing);
+      });
+      this.background.add(closing);
+    }
+  }
+
   /** Bytes of pages in use: the two meta pages plus every page of every named DB and the catalog. */
   sizeInUseBytes(): number {
     this.sizeInUseBytesCache ??= this.countPagesInUse();
@@ -238,6 +267,7 @@ export class Backend {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    await Promise.allSettled([...this.background]);
     await this.flushed();
     this.closed = true;
     // lmdb-js 3.5's close() can block the thread forever when called in the same macrotask as

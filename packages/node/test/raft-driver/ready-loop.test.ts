@@ -14,7 +14,7 @@ import { Registry } from 'prom-client';
 import { corvidpb, etcdserverpb } from '@corvid/proto';
 import { Applier, type ApplyResult } from '../../src/apply/index.js';
 import { KvStore } from '../../src/mvcc/index.js';
-import { createRaftDriverMetrics, NO_PEERS, RaftDriver, Wal, type Clock } from '../../src/raft-driver/index.js';
+import { bootstrapWal, createRaftDriverMetrics, NO_PEERS, RaftDriver, Wal, type Clock } from '../../src/raft-driver/index.js';
 import { createServerMetrics } from '../../src/server/metrics.js';
 import { Backend } from '../../src/storage/index.js';
 import { putOp, type Op } from '../mvcc/harness.js';
@@ -70,6 +70,7 @@ class Member {
     this.applier = new Applier(this.backend, this.kv);
     this.wal = Wal.open({ dataDir: this.dir });
     this.registry = new Registry();
+    bootstrapWal(this.wal, [MEMBER], Math.max(1, this.applier.appliedIndex()));
     const metrics = { ...createServerMetrics(this.registry, { serverVersion: '3.4.0', memberIdHex: 'x', quotaBackendBytes: 2 ** 31 }), ...createRaftDriverMetrics(this.registry) };
     this.driver = new RaftDriver<ApplyResult>({
       memberId: MEMBER, wal: this.wal, applier: this.applier, store: this.backend, clock: this.clock, transport: NO_PEERS,
@@ -82,6 +83,7 @@ class Member {
       logger: { debug: () => undefined, info: () => undefined, warn: () => undefined },
       random: () => 0,
       onFatal: (err) => this.fatal.push(err),
+      snapshotFile: (snap) => join(this.dir, 'member', 'snap', `${snap.metadata.term}-${snap.metadata.index}.db`),
     });
     this.driver.start();
   }

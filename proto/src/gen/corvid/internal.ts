@@ -7,12 +7,25 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import {
+  type CallOptions,
+  type ChannelCredentials,
+  Client,
+  type ClientOptions,
+  type ClientUnaryCall,
+  type handleUnaryCall,
+  makeGenericClientConstructor,
+  type Metadata,
+  type ServiceError,
+  type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
+import {
   AlarmRequest,
   CompactionRequest,
   DeleteRangeRequest,
   LeaseCheckpointRequest,
   LeaseGrantRequest,
   LeaseRevokeRequest,
+  Member,
   PutRequest,
   TxnRequest,
 } from "../etcd/etcdserverpb/rpc.js";
@@ -47,7 +60,47 @@ export interface InternalRequest {
     | { $case: "leaseRevoke"; value: LeaseRevokeRequest }
     | { $case: "alarm"; value: AlarmRequest }
     | { $case: "leaseCheckpoint"; value: LeaseCheckpointRequest }
+    | { $case: "memberAttributes"; value: MemberAttributes }
+    | { $case: "memberPeerUrls"; value: MemberPeerUrls }
     | undefined;
+}
+
+/** A started member publishes its name and client URLs (etcd's publish / ClusterMemberAttrSetRequest). */
+export interface MemberAttributes {
+  id: bigint;
+  name: string;
+  clientUrls: string[];
+}
+
+/** MemberUpdate: a member's new peer URLs (etcd proposes it as ConfChangeUpdateNode; it changes no vote). */
+export interface MemberPeerUrls {
+  id: bigint;
+  peerUrls: string[];
+}
+
+/**
+ * The context of a ConfChange entry: the member it adds, promotes or removes, and who waits for it
+ * (the header has InternalRequest's field number, so one reader finds the request id in both).
+ */
+export interface ConfChangeContext {
+  member:
+    | Member
+    | undefined;
+  /** AddNode of an existing learner: MemberPromote (etcd's ConfigChangeContext.IsPromote). */
+  promote: boolean;
+  header: RequestHeader | undefined;
+}
+
+export interface ClusterRequest {
+}
+
+export interface ClusterResponse {
+  clusterId: bigint;
+  members: Member[];
+}
+
+export interface PromoteRequest {
+  id: bigint;
 }
 
 function createBaseRequestHeader(): RequestHeader {
@@ -204,6 +257,12 @@ export const InternalRequest: MessageFns<InternalRequest> = {
       case "leaseCheckpoint":
         LeaseCheckpointRequest.encode(message.request.value, writer.uint32(90).fork()).join();
         break;
+      case "memberAttributes":
+        MemberAttributes.encode(message.request.value, writer.uint32(162).fork()).join();
+        break;
+      case "memberPeerUrls":
+        MemberPeerUrls.encode(message.request.value, writer.uint32(170).fork()).join();
+        break;
     }
     return writer;
   },
@@ -296,6 +355,22 @@ export const InternalRequest: MessageFns<InternalRequest> = {
             };
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.request = { $case: "memberAttributes", value: MemberAttributes.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.request = { $case: "memberPeerUrls", value: MemberPeerUrls.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -335,6 +410,14 @@ export const InternalRequest: MessageFns<InternalRequest> = {
         ? { $case: "leaseCheckpoint", value: LeaseCheckpointRequest.fromJSON(object.leaseCheckpoint) }
         : isSet(object.lease_checkpoint)
         ? { $case: "leaseCheckpoint", value: LeaseCheckpointRequest.fromJSON(object.lease_checkpoint) }
+        : isSet(object.memberAttributes)
+        ? { $case: "memberAttributes", value: MemberAttributes.fromJSON(object.memberAttributes) }
+        : isSet(object.member_attributes)
+        ? { $case: "memberAttributes", value: MemberAttributes.fromJSON(object.member_attributes) }
+        : isSet(object.memberPeerUrls)
+        ? { $case: "memberPeerUrls", value: MemberPeerUrls.fromJSON(object.memberPeerUrls) }
+        : isSet(object.member_peer_urls)
+        ? { $case: "memberPeerUrls", value: MemberPeerUrls.fromJSON(object.member_peer_urls) }
         : undefined,
     };
   },
@@ -360,6 +443,10 @@ export const InternalRequest: MessageFns<InternalRequest> = {
       obj.alarm = AlarmRequest.toJSON(message.request.value);
     } else if (message.request?.$case === "leaseCheckpoint") {
       obj.leaseCheckpoint = LeaseCheckpointRequest.toJSON(message.request.value);
+    } else if (message.request?.$case === "memberAttributes") {
+      obj.memberAttributes = MemberAttributes.toJSON(message.request.value);
+    } else if (message.request?.$case === "memberPeerUrls") {
+      obj.memberPeerUrls = MemberPeerUrls.toJSON(message.request.value);
     }
     return obj;
   },
@@ -424,9 +511,613 @@ export const InternalRequest: MessageFns<InternalRequest> = {
         }
         break;
       }
+      case "memberAttributes": {
+        if (object.request?.value !== undefined && object.request?.value !== null) {
+          message.request = { $case: "memberAttributes", value: MemberAttributes.fromPartial(object.request.value) };
+        }
+        break;
+      }
+      case "memberPeerUrls": {
+        if (object.request?.value !== undefined && object.request?.value !== null) {
+          message.request = { $case: "memberPeerUrls", value: MemberPeerUrls.fromPartial(object.request.value) };
+        }
+        break;
+      }
     }
     return message;
   },
+};
+
+function createBaseMemberAttributes(): MemberAttributes {
+  return { id: 0n, name: "", clientUrls: [] };
+}
+
+export const MemberAttributes: MessageFns<MemberAttributes> = {
+  encode(message: MemberAttributes, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0n) {
+      if (BigInt.asUintN(64, message.id) !== message.id) {
+        throw new globalThis.Error("value provided for field message.id of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.id);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    for (const v of message.clientUrls) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MemberAttributes {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemberAttributes();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.clientUrls.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MemberAttributes {
+    return {
+      id: isSet(object.id) ? BigInt(object.id) : 0n,
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      clientUrls: globalThis.Array.isArray(object?.clientUrls)
+        ? object.clientUrls.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.client_urls)
+        ? object.client_urls.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: MemberAttributes): unknown {
+    const obj: any = {};
+    if (message.id !== 0n) {
+      obj.id = message.id.toString();
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.clientUrls?.length) {
+      obj.clientUrls = message.clientUrls;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MemberAttributes>, I>>(base?: I): MemberAttributes {
+    return MemberAttributes.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MemberAttributes>, I>>(object: I): MemberAttributes {
+    const message = createBaseMemberAttributes();
+    message.id = (object.id !== undefined && object.id !== null) ? BigInt(object.id) : 0n;
+    message.name = object.name ?? "";
+    message.clientUrls = object.clientUrls?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseMemberPeerUrls(): MemberPeerUrls {
+  return { id: 0n, peerUrls: [] };
+}
+
+export const MemberPeerUrls: MessageFns<MemberPeerUrls> = {
+  encode(message: MemberPeerUrls, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0n) {
+      if (BigInt.asUintN(64, message.id) !== message.id) {
+        throw new globalThis.Error("value provided for field message.id of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.id);
+    }
+    for (const v of message.peerUrls) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MemberPeerUrls {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemberPeerUrls();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.peerUrls.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MemberPeerUrls {
+    return {
+      id: isSet(object.id) ? BigInt(object.id) : 0n,
+      peerUrls: globalThis.Array.isArray(object?.peerUrls)
+        ? object.peerUrls.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.peer_urls)
+        ? object.peer_urls.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: MemberPeerUrls): unknown {
+    const obj: any = {};
+    if (message.id !== 0n) {
+      obj.id = message.id.toString();
+    }
+    if (message.peerUrls?.length) {
+      obj.peerUrls = message.peerUrls;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MemberPeerUrls>, I>>(base?: I): MemberPeerUrls {
+    return MemberPeerUrls.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MemberPeerUrls>, I>>(object: I): MemberPeerUrls {
+    const message = createBaseMemberPeerUrls();
+    message.id = (object.id !== undefined && object.id !== null) ? BigInt(object.id) : 0n;
+    message.peerUrls = object.peerUrls?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseConfChangeContext(): ConfChangeContext {
+  return { member: undefined, promote: false, header: undefined };
+}
+
+export const ConfChangeContext: MessageFns<ConfChangeContext> = {
+  encode(message: ConfChangeContext, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.member !== undefined) {
+      Member.encode(message.member, writer.uint32(10).fork()).join();
+    }
+    if (message.promote !== false) {
+      writer.uint32(16).bool(message.promote);
+    }
+    if (message.header !== undefined) {
+      RequestHeader.encode(message.header, writer.uint32(802).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfChangeContext {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfChangeContext();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.member = Member.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.promote = reader.bool();
+            continue;
+          }
+          case 100: {
+            if (tag !== 802) {
+              break;
+            }
+
+            message.header = RequestHeader.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConfChangeContext {
+    return {
+      member: isSet(object.member) ? Member.fromJSON(object.member) : undefined,
+      promote: isSet(object.promote) ? globalThis.Boolean(object.promote) : false,
+      header: isSet(object.header) ? RequestHeader.fromJSON(object.header) : undefined,
+    };
+  },
+
+  toJSON(message: ConfChangeContext): unknown {
+    const obj: any = {};
+    if (message.member !== undefined) {
+      obj.member = Member.toJSON(message.member);
+    }
+    if (message.promote !== false) {
+      obj.promote = message.promote;
+    }
+    if (message.header !== undefined) {
+      obj.header = RequestHeader.toJSON(message.header);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConfChangeContext>, I>>(base?: I): ConfChangeContext {
+    return ConfChangeContext.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConfChangeContext>, I>>(object: I): ConfChangeContext {
+    const message = createBaseConfChangeContext();
+    message.member = (object.member !== undefined && object.member !== null)
+      ? Member.fromPartial(object.member)
+      : undefined;
+    message.promote = object.promote ?? false;
+    message.header = (object.header !== undefined && object.header !== null)
+      ? RequestHeader.fromPartial(object.header)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseClusterRequest(): ClusterRequest {
+  return {};
+}
+
+export const ClusterRequest: MessageFns<ClusterRequest> = {
+  encode(_: ClusterRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClusterRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClusterRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ClusterRequest {
+    return {};
+  },
+
+  toJSON(_: ClusterRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ClusterRequest>, I>>(base?: I): ClusterRequest {
+    return ClusterRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ClusterRequest>, I>>(_: I): ClusterRequest {
+    const message = createBaseClusterRequest();
+    return message;
+  },
+};
+
+function createBaseClusterResponse(): ClusterResponse {
+  return { clusterId: 0n, members: [] };
+}
+
+export const ClusterResponse: MessageFns<ClusterResponse> = {
+  encode(message: ClusterResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clusterId !== 0n) {
+      if (BigInt.asUintN(64, message.clusterId) !== message.clusterId) {
+        throw new globalThis.Error("value provided for field message.clusterId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.clusterId);
+    }
+    for (const v of message.members) {
+      Member.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClusterResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClusterResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.clusterId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.members.push(Member.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ClusterResponse {
+    return {
+      clusterId: isSet(object.clusterId)
+        ? BigInt(object.clusterId)
+        : isSet(object.cluster_id)
+        ? BigInt(object.cluster_id)
+        : 0n,
+      members: globalThis.Array.isArray(object?.members) ? object.members.map((e: any) => Member.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ClusterResponse): unknown {
+    const obj: any = {};
+    if (message.clusterId !== 0n) {
+      obj.clusterId = message.clusterId.toString();
+    }
+    if (message.members?.length) {
+      obj.members = message.members.map((e) => Member.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ClusterResponse>, I>>(base?: I): ClusterResponse {
+    return ClusterResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ClusterResponse>, I>>(object: I): ClusterResponse {
+    const message = createBaseClusterResponse();
+    message.clusterId = (object.clusterId !== undefined && object.clusterId !== null) ? BigInt(object.clusterId) : 0n;
+    message.members = object.members?.map((e) => Member.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePromoteRequest(): PromoteRequest {
+  return { id: 0n };
+}
+
+export const PromoteRequest: MessageFns<PromoteRequest> = {
+  encode(message: PromoteRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0n) {
+      if (BigInt.asUintN(64, message.id) !== message.id) {
+        throw new globalThis.Error("value provided for field message.id of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PromoteRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePromoteRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PromoteRequest {
+    return { id: isSet(object.id) ? BigInt(object.id) : 0n };
+  },
+
+  toJSON(message: PromoteRequest): unknown {
+    const obj: any = {};
+    if (message.id !== 0n) {
+      obj.id = message.id.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PromoteRequest>, I>>(base?: I): PromoteRequest {
+    return PromoteRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PromoteRequest>, I>>(object: I): PromoteRequest {
+    const message = createBasePromoteRequest();
+    message.id = (object.id !== undefined && object.id !== null) ? BigInt(object.id) : 0n;
+    return message;
+  },
+};
+
+/** Member-to-member calls on the peer port (not etcd's client API). */
+export type MembershipService = typeof MembershipService;
+export const MembershipService = {
+  /** A member started with --initial-cluster-state existing asks a peer which cluster it joins. */
+  cluster: {
+    path: "/corvidpb.Membership/Cluster" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ClusterRequest): Buffer => Buffer.from(ClusterRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ClusterRequest => ClusterRequest.decode(value),
+    responseSerialize: (value: ClusterResponse): Buffer => Buffer.from(ClusterResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ClusterResponse => ClusterResponse.decode(value),
+  },
+  /** MemberPromote forwarded to the leader: only it knows whether the learner is in sync. */
+  promote: {
+    path: "/corvidpb.Membership/Promote" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PromoteRequest): Buffer => Buffer.from(PromoteRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PromoteRequest => PromoteRequest.decode(value),
+    responseSerialize: (value: ClusterResponse): Buffer => Buffer.from(ClusterResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ClusterResponse => ClusterResponse.decode(value),
+  },
+} as const;
+
+export interface MembershipServer extends UntypedServiceImplementation {
+  /** A member started with --initial-cluster-state existing asks a peer which cluster it joins. */
+  cluster: handleUnaryCall<ClusterRequest, ClusterResponse>;
+  /** MemberPromote forwarded to the leader: only it knows whether the learner is in sync. */
+  promote: handleUnaryCall<PromoteRequest, ClusterResponse>;
+}
+
+export interface MembershipClient extends Client {
+  /** A member started with --initial-cluster-state existing asks a peer which cluster it joins. */
+  cluster(
+    request: ClusterRequest,
+    callback: (error: ServiceError | null, response: ClusterResponse) => void,
+  ): ClientUnaryCall;
+  cluster(
+    request: ClusterRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ClusterResponse) => void,
+  ): ClientUnaryCall;
+  cluster(
+    request: ClusterRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ClusterResponse) => void,
+  ): ClientUnaryCall;
+  /** MemberPromote forwarded to the leader: only it knows whether the learner is in sync. */
+  promote(
+    request: PromoteRequest,
+    callback: (error: ServiceError | null, response: ClusterResponse) => void,
+  ): ClientUnaryCall;
+  promote(
+    request: PromoteRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ClusterResponse) => void,
+  ): ClientUnaryCall;
+  promote(
+    request: PromoteRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ClusterResponse) => void,
+  ): ClientUnaryCall;
+}
+
+export const MembershipClient = makeGenericClientConstructor(MembershipService, "corvidpb.Membership") as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): MembershipClient;
+  service: typeof MembershipService;
+  serviceName: string;
 };
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;

@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { Registry } from 'prom-client';
 import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION } from '../../version.js';
 import { isGatewayPath, serveGateway, type GatewayDeps } from './gateway.js';
+import { PEER_FAULTS_PATH, servePeerFaults, type PeerFaults } from './peer-faults.js';
 
 export interface HttpDeps {
   readonly registry: Registry;
@@ -13,6 +14,8 @@ export interface HttpDeps {
   readonly isHealthy: () => Promise<boolean>;
   /** The JSON gateway under /v3/ and /v3beta/. */
   readonly gateway: GatewayDeps;
+  /** Test-only peer fault injection (peer-faults.ts); absent unless switched on. */
+  readonly peerFaults?: PeerFaults;
 }
 
 const CORS_HEADERS = {
@@ -51,6 +54,12 @@ export function createHttpServer(deps: HttpDeps, endpoints: HttpEndpoints = 'cli
     const path = (req.url ?? '/').split('?')[0] as string;
     if (endpoints === 'client' && isGatewayPath(path)) {
       serveGateway(deps.gateway, req, res, path).catch((err: unknown) => {
+        send(res, 500, 'text/plain; charset=utf-8', `${String(err)}\n`);
+      });
+      return;
+    }
+    if (endpoints === 'client' && path === PEER_FAULTS_PATH && deps.peerFaults !== undefined) {
+      servePeerFaults(deps.peerFaults, req, res).catch((err: unknown) => {
         send(res, 500, 'text/plain; charset=utf-8', `${String(err)}\n`);
       });
       return;
