@@ -1,6 +1,7 @@
 /**
  * MessageBatch (proto/corvid/peer.proto) by hand: the hot path of the peer transport. It writes
- * exactly the bytes the generated corvidpeer code writes (test/peer/codec.test.ts compares them),
+ * exactly the bytes protoc and the generated corvidpeer code write, fields in number order
+ * (test/peer/codec.test.ts compares them),
  * but works on @corvid/raft's Message directly, and decoding never copies entry data: each
  * Entry.data is a view into the received frame (the generated decoder copies every bytes field).
  * Enum values come from MESSAGE_TYPE_NUMBERS and ENTRY_TYPE_NUMBERS, which are raftpb's.
@@ -101,12 +102,11 @@ function writeMessage(w: BinaryWriter, m: Message): void {
   if (m.context !== null) w.tag(12, WireType.LengthDelimited).bytes(m.context);
 }
 
-/** Field order as declared in peer.proto (term, index, type, data), as the generated encoder writes it. */
 function writeEntry(w: BinaryWriter, e: Entry): void {
-  if (e.term !== 0) w.tag(2, WireType.Varint).uint64(e.term);
-  if (e.index !== 0) w.tag(3, WireType.Varint).uint64(e.index);
   const type = ENTRY_TYPE_NUMBERS[e.type];
   if (type !== 0) w.tag(1, WireType.Varint).int32(type);
+  if (e.term !== 0) w.tag(2, WireType.Varint).uint64(e.term);
+  if (e.index !== 0) w.tag(3, WireType.Varint).uint64(e.index);
   if (e.data.byteLength !== 0) w.tag(4, WireType.LengthDelimited).bytes(e.data);
 }
 

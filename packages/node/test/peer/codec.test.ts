@@ -2,8 +2,11 @@
  * Goal: the hand-written MessageBatch and SnapshotChunk codec puts exactly the bytes on the wire
  * that the generated corvidpeer code (from proto/corvid/peer.proto) does, round-trips every field
  * of @corvid/raft's Message, and decodes entry data as views of the frame (no copy).
- * Method: encode with both, compare bytes; decode ours with the generated decoder and back.
+ * Method: encode with both (and with `protoc --encode`), compare bytes; decode ours with the
+ * generated decoder and back.
  */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { corvidpeer } from '@corvid/proto';
 import { newMessage, type Message } from '@corvid/raft';
@@ -44,6 +47,23 @@ describe('MessageBatch codec', () => {
     expect(decoded[1]?.context).toEqual(Buffer.alloc(0)); // present though empty
     expect(decoded[4]?.context).toBeUndefined(); // null stays absent
     expect(decoded[3]?.snapshot?.metadata?.confState?.voters).toEqual([1n, 2n, 0xffffffffffffffffn]);
+  });
+
+  it('writes the same bytes as protoc itself', () => {
+    const text = [
+      'messages { type: MsgApp to: 18364758544493064720 from: 2 term: 7 log_term: 6 index: 1099511627776 commit: 99',
+      '  entries { term: 6 index: 1099511627777 data: "put foo bar" }',
+      '  entries { term: 7 index: 1099511627778 type: EntryConfChange data: "cc" }',
+      '  entries { term: 7 index: 1099511627779 } }',
+      'messages { type: MsgAppResp to: 2 from: 3 term: 7 index: 5 reject: true reject_hint: 4 context: "" }',
+      'messages { type: MsgReadIndex to: 1 from: 3 entries { data: "ctx" } context: "read-1" }',
+      'messages { type: MsgSnap to: 3 from: 1 term: 9',
+      '  snapshot { metadata { conf_state { voters: [1, 2, 18446744073709551615] learners: [4] } index: 1000 term: 8 } } }',
+      'messages { }',
+    ].join(' ');
+    const protoDir = join(import.meta.dirname, '..', '..', '..', '..', 'proto');
+    const theirs = execFileSync('protoc', [`-I${protoDir}`, '--encode=corvidpeer.MessageBatch', 'corvid/peer.proto'], { input: text });
+    expect(Buffer.from(encodeBatch(batch)).equals(theirs)).toBe(true);
   });
 
   it('decodes entry data as views of the frame, without copying', () => {

@@ -201,10 +201,14 @@ export function messageTypeToJSON(object: MessageType): string {
   }
 }
 
+/**
+ * raftpb declares term, index, type, data; declared here in field-number order, the order in which
+ * protoc (and gogoproto) write them, so that ts-proto's code writes the same bytes as protoc's.
+ */
 export interface Entry {
+  type: EntryType;
   term: bigint;
   index: bigint;
-  type: EntryType;
   data: Buffer;
 }
 
@@ -275,11 +279,14 @@ export interface PingResponse {
 }
 
 function createBaseEntry(): Entry {
-  return { term: 0n, index: 0n, type: 0, data: Buffer.alloc(0) };
+  return { type: 0, term: 0n, index: 0n, data: Buffer.alloc(0) };
 }
 
 export const Entry: MessageFns<Entry> = {
   encode(message: Entry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== 0) {
+      writer.uint32(8).int32(message.type);
+    }
     if (message.term !== 0n) {
       if (BigInt.asUintN(64, message.term) !== message.term) {
         throw new globalThis.Error("value provided for field message.term of type uint64 too large");
@@ -291,9 +298,6 @@ export const Entry: MessageFns<Entry> = {
         throw new globalThis.Error("value provided for field message.index of type uint64 too large");
       }
       writer.uint32(24).uint64(message.index);
-    }
-    if (message.type !== 0) {
-      writer.uint32(8).int32(message.type);
     }
     if (message.data.length !== 0) {
       writer.uint32(34).bytes(message.data);
@@ -314,6 +318,14 @@ export const Entry: MessageFns<Entry> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.type = reader.int32() as any;
+            continue;
+          }
           case 2: {
             if (tag !== 16) {
               break;
@@ -328,14 +340,6 @@ export const Entry: MessageFns<Entry> = {
             }
 
             message.index = reader.uint64() as bigint;
-            continue;
-          }
-          case 1: {
-            if (tag !== 8) {
-              break;
-            }
-
-            message.type = reader.int32() as any;
             continue;
           }
           case 4: {
@@ -360,23 +364,23 @@ export const Entry: MessageFns<Entry> = {
 
   fromJSON(object: any): Entry {
     return {
+      type: isSet(object.type) ? entryTypeFromJSON(object.type) : 0,
       term: isSet(object.term) ? BigInt(object.term) : 0n,
       index: isSet(object.index) ? BigInt(object.index) : 0n,
-      type: isSet(object.type) ? entryTypeFromJSON(object.type) : 0,
       data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
     };
   },
 
   toJSON(message: Entry): unknown {
     const obj: any = {};
+    if (message.type !== 0) {
+      obj.type = entryTypeToJSON(message.type);
+    }
     if (message.term !== 0n) {
       obj.term = message.term.toString();
     }
     if (message.index !== 0n) {
       obj.index = message.index.toString();
-    }
-    if (message.type !== 0) {
-      obj.type = entryTypeToJSON(message.type);
     }
     if (message.data.length !== 0) {
       obj.data = base64FromBytes(message.data);
@@ -389,9 +393,9 @@ export const Entry: MessageFns<Entry> = {
   },
   fromPartial<I extends Exact<DeepPartial<Entry>, I>>(object: I): Entry {
     const message = createBaseEntry();
+    message.type = object.type ?? 0;
     message.term = (object.term !== undefined && object.term !== null) ? BigInt(object.term) : 0n;
     message.index = (object.index !== undefined && object.index !== null) ? BigInt(object.index) : 0n;
-    message.type = object.type ?? 0;
     message.data = object.data ?? Buffer.alloc(0);
     return message;
   },
