@@ -2,6 +2,8 @@
 
 /** Messages waiting for one peer's stream; etcd's streamBufSize for the msgapp stream. Beyond it: drop, report unreachable. */
 export const MAX_QUEUE_MESSAGES = 4096;
+/** Entry bytes waiting for one peer: a slow follower cannot hold 4096 MiB-sized MsgApps in memory. Same overflow rule. */
+export const MAX_QUEUE_BYTES = 64 << 20;
 /** A batch is closed once it holds this many bytes (it always holds at least one message). */
 export const MAX_BATCH_BYTES = 1 << 20;
 /** Largest frame a member accepts: a batch of one oversized MsgApp must still fit. */

@@ -3,7 +3,7 @@
  * batches. The call is (re)dialled with exponential back-off, trying the peer's URLs in turn; while
  * it is down, messages are dropped at once (Raft resends what matters) and reported unreachable.
  * HTTP/2 back-pressure (write() returning false) stops the flush until 'drain', so memory is
- * bounded by the queue plus grpc-js's own 16-frame write buffer.
+ * bounded by the queue (messages and bytes) plus grpc-js's own 16-frame write buffer.
  */
 import { Client, credentials, status, type ClientWritableStream, type ServiceError } from '@grpc/grpc-js';
 import type { Message, NodeId } from '@corvid/raft';
@@ -11,7 +11,7 @@ import { encodeBatch } from './codec.js';
 import type { PeerContext } from './context.js';
 import type { PeerHandler } from './handler.js';
 import {
-  BACKOFF_MAX_MS, BACKOFF_MIN_MS, MAX_BATCH_BYTES, MAX_FRAME_BYTES, MAX_QUEUE_MESSAGES, PING_INTERVAL_MS, PING_TIMEOUT_MS,
+  BACKOFF_MAX_MS, BACKOFF_MIN_MS, MAX_BATCH_BYTES, MAX_FRAME_BYTES, MAX_QUEUE_BYTES, MAX_QUEUE_MESSAGES, PING_INTERVAL_MS, PING_TIMEOUT_MS,
 } from './limits.js';
 import { peerLabel } from './metrics.js';
 import { CLUSTER_ID_MISMATCH, PING_METHOD, STREAM_METHOD, callMetadata } from './service.js';
@@ -41,8 +41,10 @@ export class PeerStream {
   private urlIndex = 0;
   private state: State = 'backoff';
   private call: ClientWritableStream<Uint8Array> | null = null;
-  /** Messages not yet written to the call; at most MAX_QUEUE_MESSAGES. */
+  /** Messages not yet written to the call; at most MAX_QUEUE_MESSAGES and MAX_QUEUE_BYTES. */
   private queue: Message[] = [];
+  /** messageBytes() of everything in `queue`. */
+  private queuedBytes = 0;
   private waitingForDrain = false;
   private backoffMs = BACKOFF_MIN_MS;
   private redialTimer: NodeJS.Timeout | null = null;
@@ -60,7 +62,11 @@ export class PeerStream {
   /** Queues a message; false when it was dropped (stream down or queue full). */
   enqueue(msg: Message): boolean {
     if (this.state === 'backoff' || this.state === 'closed' || this.queue.length >= MAX_QUEUE_MESSAGES) return false;
+    const bytes = messageBytes(msg);
+    // One message always fits in an empty queue, however large, or it could never be sent.
+    if (this.queue.length > 0 && this.queuedBytes + bytes > MAX_QUEUE_BYTES) return false;
     this.queue.push(msg);
+    this.queuedBytes += bytes;
     return true;
   }
 
@@ -96,17 +102,20 @@ export class PeerStream {
     let bytes = 0;
     let n = 0;
     while (n < this.queue.length && (n === 0 || bytes < MAX_BATCH_BYTES)) {
-      const m = this.queue[n] as Message;
-      for (const e of m.entries) bytes += e.data.byteLength;
-      bytes += 64;
+      bytes += messageBytes(this.queue[n] as Message);
       n++;
     }
-    if (n === this.queue.length) {
-      const all = this.queue;
-      this.queue = [];
-      return all;
-    }
+    if (n === this.queue.length) return this.takeAll();
+    this.queuedBytes -= bytes;
     return this.queue.splice(0, n);
+  }
+
+  /** Empties the queue, returning what it held (without copying it). */
+  private takeAll(): Message[] {
+    const all = this.queue;
+    this.queue = [];
+    this.queuedBytes = 0;
+    return all;
   }
 
   /** Membership change: new URLs take effect at the next dial; a call on a dropped URL is broken now. */
@@ -126,7 +135,7 @@ export class PeerStream {
     this.state = 'closed';
     clearInterval(this.pingTimer);
     if (this.redialTimer !== null) clearTimeout(this.redialTimer);
-    this.queue = [];
+    this.takeAll();
     const call = this.call;
     this.call = null;
     call?.cancel();
@@ -177,8 +186,7 @@ export class PeerStream {
     const wasOpen = this.state === 'open';
     this.call = null;
     this.waitingForDrain = false;
-    const lost = this.queue.length;
-    this.queue = [];
+    const lost = this.takeAll().length;
     const to = peerLabel(this.remote);
     this.deps.metrics.sentFailures.inc({ To: to }, Math.max(lost, 1));
     if (wasOpen) {
@@ -226,4 +234,11 @@ export class PeerStream {
   private labels(): { Local: string; Remote: string } {
     return { Local: peerLabel(this.deps.local), Remote: peerLabel(this.remote) };
   }
+}
+
+/** What a message costs in the queue and in a batch: its entries' data plus a fixed allowance for the rest. */
+function messageBytes(msg: Message): number {
+  let bytes = 64;
+  for (const e of msg.entries) bytes += e.data.byteLength;
+  return bytes;
 }

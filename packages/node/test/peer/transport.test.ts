@@ -151,8 +151,8 @@ describe('PeerTransport', () => {
     await waitFor('delivered over the one good URL', () => b.stepped.length === 1);
   });
 
-  it('keeps the queue bounded when a peer never reads, dropping and reporting unreachable', async () => {
-    // A black hole: accepts TCP connections and never answers, so HTTP/2 never starts and nothing drains.
+  /** A peer that accepts TCP connections and never answers, so HTTP/2 never starts and nothing drains; its URL. */
+  async function blackHole(): Promise<string> {
     const sockets: Socket[] = [];
     const hole: NetServer = createServer((s) => {
       sockets.push(s);
@@ -163,9 +163,13 @@ describe('PeerTransport', () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => hole.close(() => resolve()));
     });
+    return `http://127.0.0.1:${(hole.address() as { port: number }).port}`;
+  }
+
+  it('keeps the queue bounded when a peer never reads, dropping and reporting unreachable', async () => {
     const a = member(1n);
     open.push(a);
-    a.transport.setPeer(2n, [`http://127.0.0.1:${(hole.address() as { port: number }).port}`]);
+    a.transport.setPeer(2n, [await blackHole()]);
     const entry = 'e'.repeat(1024);
     let peak = 0;
     for (let batch = 0; batch < 50; batch++) {
@@ -179,6 +183,22 @@ describe('PeerTransport', () => {
     expect(a.unreachable.length).toBeLessThanOrEqual(50);
     expect(a.unreachable.every((id) => id === 2n)).toBe(true);
     expect(await metricValue(a.registry, 'etcd_network_peer_sent_failures_total', { To: '2' })).toBeGreaterThanOrEqual(50_000 - MAX_QUEUE_MESSAGES - 16 * 1000);
+  });
+
+  it('bounds the queued bytes too: large MsgApps to a peer that never reads', async () => {
+    const a = member(1n);
+    open.push(a);
+    a.transport.setPeer(2n, [await blackHole()]);
+    const mib = new Uint8Array(1 << 20); // shared by every entry: the queue counts it each time
+    let peak = 0;
+    for (let i = 0; i < 200; i++) {
+      a.transport.send([msg({ type: 'MsgApp', to: 2n, from: 1n, index: i, entries: [{ term: 1, index: i + 1, type: 'Normal', data: mib }] })]);
+      peak = Math.max(peak, a.transport.queuedMessages(2n));
+    }
+    // 64 MiB of entries at most (MAX_QUEUE_BYTES), far below the 4096-message bound.
+    expect(peak).toBeGreaterThan(32);
+    expect(peak).toBeLessThan(64);
+    await waitFor('unreachable reported', () => a.unreachable.length > 0);
   });
 
   it('refuses a member of another cluster: FAILED_PRECONDITION, logged by the sender', async () => {
