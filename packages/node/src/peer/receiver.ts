@@ -10,7 +10,7 @@ import { decodeBatch } from './codec.js';
 import type { PeerContext } from './context.js';
 import type { PeerHandler } from './handler.js';
 import { peerLabel } from './metrics.js';
-import { CLUSTER_ID_MISMATCH, checkCaller } from './service.js';
+import { CLUSTER_ID_KEY, CLUSTER_ID_MISMATCH, checkCaller } from './service.js';
 
 type Empty = Record<string, never>;
 
@@ -39,7 +39,7 @@ export function admit(deps: ReceiverDeps, md: Metadata, callback: sendUnaryData<
   }
   if (caller.ok) return caller.from;
   if (caller.reason === 'cluster-mismatch') {
-    deps.logger.warn('request cluster ID mismatch', { 'local-member-cluster-id': deps.clusterId.toString(16), 'remote-peer-cluster-id': md.get('corvid-cluster-id')[0] });
+    deps.logger.warn('request cluster ID mismatch', { 'local-member-cluster-id': deps.clusterId.toString(16), 'remote-peer-cluster-id': md.get(CLUSTER_ID_KEY)[0] });
     callback({ code: status.FAILED_PRECONDITION, details: CLUSTER_ID_MISMATCH });
   } else {
     callback({ code: status.INVALID_ARGUMENT, details: 'peer call without a member id' });
@@ -77,13 +77,16 @@ export function handleStream(deps: ReceiverDeps, call: ServerReadableStream<Uint
     }
     deps.heard(from);
     for (const msg of messages) {
-      if (msg.type === 'MsgSnap') {
-        // A MsgSnap travels only on a Snapshot call, with its file.
-        deps.metrics.receivedFailures.inc(label);
-        deps.logger.warn('ignored MsgSnap received without its snapshot file', { 'remote-peer-id': label.From });
+      // A MsgSnap travels only on a Snapshot call, with its file; a message for another member
+      // (a stale address after a membership change) must not reach our Raft.
+      const refusal = msg.type === 'MsgSnap' ? 'ignored MsgSnap received without its snapshot file'
+        : msg.to !== deps.local ? 'ignored message addressed to another member' : null;
+      if (refusal === null) {
+        deps.handler.step(msg);
         continue;
       }
-      deps.handler.step(msg);
+      deps.metrics.receivedFailures.inc(label);
+      deps.logger.warn(refusal, { 'remote-peer-id': label.From, to: peerLabel(msg.to), type: msg.type });
     }
   });
   call.on('end', () => end(null));

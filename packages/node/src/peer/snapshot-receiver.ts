@@ -107,6 +107,7 @@ async function start(deps: SnapshotReceiverDeps, chunk: SnapshotChunk): Promise<
   if (chunk.kind !== 'header') throw new PeerRefusal(status.INVALID_ARGUMENT, 'snapshot stream must start with its header');
   const { message: msg, sizeBytes } = chunk;
   if (msg.type !== 'MsgSnap' || msg.snapshot === null) throw new PeerRefusal(status.INVALID_ARGUMENT, `snapshot stream: header carries ${msg.type}`);
+  if (msg.to !== deps.local) throw new PeerRefusal(status.INVALID_ARGUMENT, `snapshot stream: addressed to member ${peerLabel(msg.to)}`);
   const { term, index } = msg.snapshot.metadata;
   await mkdir(deps.snapshotDir, { recursive: true });
   const partPath = join(deps.snapshotDir, `${term}-${index}.db.part`);

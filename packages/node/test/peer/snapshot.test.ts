@@ -218,6 +218,7 @@ describe('snapshot receiver refuses a corrupt stream', () => {
     ['no digest', [header, data(0, MiB), data(MiB, 3 * MiB)], 'no digest'],
     ['more than announced', [{ ...header, sizeBytes: MiB } as SnapshotChunk, data(0, MiB), data(MiB, 2 * MiB)], 'more than the announced'],
     ['no header', [data(0, MiB)], 'must start with its header'],
+    ['another member\'s snapshot', [{ ...header, message: { ...SNAP, to: 5n } } as SnapshotChunk, data(0, MiB), data(MiB, 3 * MiB), { kind: 'sha256', digest }], 'addressed to member 5'],
   ] as Array<[string, SnapshotChunk[], string]>)('%s', async (_name, chunks, text) => {
     const { b, url } = await receiver();
     const err = await rawSend(url, chunks);

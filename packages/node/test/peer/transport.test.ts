@@ -8,10 +8,12 @@
  */
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { Server, type ServerReadableStream, type sendUnaryData } from '@grpc/grpc-js';
+import { Client, credentials, Server, type ServerReadableStream, type ServiceError, type sendUnaryData } from '@grpc/grpc-js';
 import type { Message } from '@corvid/raft';
+import { encodeBatch } from '../../src/peer/codec.js';
 import { MAX_QUEUE_MESSAGES } from '../../src/peer/index.js';
-import { bindLocal, cluster, member, metricValue, msg, waitFor, type Member } from './harness.js';
+import { STREAM_METHOD, callMetadata } from '../../src/peer/service.js';
+import { bindLocal, CLUSTER, cluster, member, metricValue, msg, waitFor, type Member } from './harness.js';
 
 const open: Member[] = [];
 const cleanups: Array<() => Promise<void>> = [];
@@ -199,6 +201,31 @@ describe('PeerTransport', () => {
     expect(peak).toBeGreaterThan(32);
     expect(peak).toBeLessThan(64);
     await waitFor('unreachable reported', () => a.unreachable.length > 0);
+  });
+
+  it('hands Raft only the messages addressed to it, never a MsgSnap without its file', async () => {
+    const b = member(2n);
+    open.push(b);
+    const url = await b.listen();
+    const client = new Client(new URL(url).host, credentials.createInsecure());
+    const answer = new Promise<ServiceError | null>((resolve) => {
+      const call = client.makeClientStreamRequest(STREAM_METHOD.path, STREAM_METHOD.requestSerialize, STREAM_METHOD.responseDeserialize,
+        callMetadata(1n, CLUSTER), {}, (err) => resolve(err));
+      call.write(encodeBatch([
+        msg({ type: 'MsgHeartbeat', to: 5n, from: 1n, commit: 1 }),
+        msg({ type: 'MsgHeartbeat', to: 2n, from: 1n, commit: 2 }),
+        msg({ type: 'MsgSnap', to: 2n, from: 1n, snapshot: { data: new Uint8Array(0), metadata: { index: 3, term: 1, confState: { voters: [1n, 2n], learners: [] } } } }),
+      ]));
+      call.end();
+    });
+    expect(await answer).toBeNull();
+    client.close();
+    expect(b.stepped.map((m) => m.commit)).toEqual([2]);
+    expect(b.snapshots).toEqual([]);
+    expect(await metricValue(b.registry, 'etcd_network_peer_received_failures_total', { From: '1' })).toBe(2);
+    expect(b.logs.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([
+      'ignored message addressed to another member', 'ignored MsgSnap received without its snapshot file',
+    ]);
   });
 
   it('refuses a member of another cluster: FAILED_PRECONDITION, logged by the sender', async () => {
