@@ -73,6 +73,12 @@ export class MembershipStore {
     return [...this.members.values()].sort((a, b) => (a.ID < b.ID ? -1 : a.ID > b.ID ? 1 : 0));
   }
 
+  /** Raft's configuration as this membership implies it: voters and learners by id. */
+  confState(): { voters: bigint[]; learners: bigint[] } {
+    const all = this.list();
+    return { voters: all.filter((m) => !m.isLearner).map((m) => m.ID), learners: all.filter((m) => m.isLearner).map((m) => m.ID) };
+  }
+
   get(id: bigint): Member | undefined {
     return this.members.get(id);
   }

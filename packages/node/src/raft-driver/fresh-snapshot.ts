@@ -1,5 +1,6 @@
 /**
- * The log storage the Raft core reads, as the WAL, except that a snapshot older than the current
+ * The log storage the Raft core reads, as the WAL, except that its initial ConfState is the current
+ * membership, and a snapshot older than the current
  * membership is reported "temporarily unavailable" (etcd's ErrSnapshotTemporarilyUnavailable) and
  * a new one is requested. A member added after the last snapshot would refuse to restore one that
  * does not list it, so a leader sends a snapshot taken after the member's ConfChange; the core
@@ -25,8 +26,9 @@ export class FreshSnapshotStorage implements LogStorage {
     private readonly requestSnapshot: () => void,
   ) {}
 
+  /** The WAL's hard state with the current membership (which may be newer than the WAL snapshot's). */
   initialState(): { readonly hardState: HardState; readonly confState: ConfState } {
-    return this.wal.initialState();
+    return { hardState: this.wal.initialState().hardState, confState: this.currentConfState() };
   }
 
   entries(lo: number, hi: number, maxSizeBytes: number): StorageResult<readonly Entry[]> {

@@ -89,6 +89,12 @@ export interface RaftDriverOptions<R> {
   readonly snapshotFile: (snapshot: Snapshot) => string;
   /** Called once this member applied its own removal from the cluster: it must stop. */
   readonly onRemoved?: () => void;
+  /**
+   * The membership as of the applier's applied index (the backend keeps it with the data), or null
+   * when it knows none. Raft restarts with it: conf changes applied since the last WAL snapshot are
+   * not replayed (the core starts at the applied index), so the snapshot's ConfState would be stale.
+   */
+  readonly appliedConfState?: () => ConfState | null;
 }
 
 /** What Maintenance.Status reports about Raft. */
@@ -124,8 +130,8 @@ export class RaftDriver<R> {
 
   constructor(private readonly options: RaftDriverOptions<R>) {
     const { wal, applier } = options;
-    this.confState = wal.initialState().confState;
     this.recoverSnapshot();
+    this.confState = options.appliedConfState?.() ?? wal.initialState().confState;
     this.waiters = new Waiters<R>(options.maxPendingProposals);
     this.compactor = new LogCompactor({
       wal, store: options.store, snapshotCount: options.snapshotCount,

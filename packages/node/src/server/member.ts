@@ -178,6 +178,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
       logger,
       random: (below) => Math.floor(Math.random() * below),
       onFatal,
+      appliedConfState: () => (applier.members.isEmpty() ? null : applier.members.confState()),
       snapshotFile: (snap) => join(snapshotDir, `${snap.metadata.term}-${snap.metadata.index}.db`),
       onRemoved: () => {
         logger.warn('the member has been permanently removed from the cluster; the data-dir used by this member must be removed', { 'member-id': formatId(memberId) });
