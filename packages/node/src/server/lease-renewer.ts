@@ -66,13 +66,16 @@ export class LeaderLeases implements LeaseRenewer {
     return this.route(signal, () => this.timeToLiveNow(id, keys), (leader, s) => this.options.forwarder?.timeToLive(leader, id, keys, s));
   }
 
-  /** For a renewal forwarded to this member as leader: waits for its promotion, never forwards. */
+  /**
+   * For a renewal forwarded to this member as the leader: waits for its promotion, never forwards,
+   * and refuses at once with NotLeader when another member is the leader, so the sender retries there.
+   */
   renewLocal(id: bigint, signal?: AbortSignal): Promise<RenewResult> {
-    return this.route(signal, () => this.renewNow(id), () => undefined);
+    return this.route(signal, () => this.renewNow(id), null);
   }
 
   timeToLiveLocal(id: bigint, keys: boolean, signal?: AbortSignal): Promise<LeaseTimeToLive | undefined> {
-    return this.route(signal, () => this.timeToLiveNow(id, keys), () => undefined);
+    return this.route(signal, () => this.timeToLiveNow(id, keys), null);
   }
 
   private renewNow(id: bigint): { done: true; value: RenewResult } | { done: false } {
@@ -96,12 +99,13 @@ export class LeaderLeases implements LeaseRenewer {
 
   /**
    * Answers locally while this lessor is primary; otherwise forwards to a known leader, or waits for
-   * a leader (or this member's promotion) until the request timeout (etcd: ErrTimeout).
+   * a leader (or this member's promotion) until the request timeout (etcd: ErrTimeout). `forward`
+   * null: a forwarded call, answered here or refused with NotLeader.
    */
   private async route<T>(
     signal: AbortSignal | undefined,
     local: () => { done: true; value: T } | { done: false },
-    forward: (leader: bigint, signal: AbortSignal) => Promise<T> | undefined,
+    forward: ((leader: bigint, signal: AbortSignal) => Promise<T> | undefined) | null,
   ): Promise<T> {
     const { memberId, leader, requestTimeoutMs } = this.options;
     const deadline = AbortSignal.timeout(requestTimeoutMs);
@@ -110,7 +114,8 @@ export class LeaderLeases implements LeaseRenewer {
       const here = local();
       if (here.done) return here.value;
       const lead = leader();
-      if (lead !== 0n && lead !== memberId) {
+      if (lead !== 0n && lead !== memberId && forward === null) throw new CorvidError('NotLeader');
+      if (lead !== 0n && lead !== memberId && forward !== null) {
         try {
           const there = forward(lead, stop);
           if (there !== undefined) return await there;
