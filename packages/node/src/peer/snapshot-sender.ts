@@ -45,26 +45,35 @@ export async function sendSnapshot(deps: SnapshotSenderDeps, client: Client, msg
 
 async function stream(deps: SnapshotSenderDeps, client: Client, msg: Message, path: string, signal: AbortSignal): Promise<void> {
   const sizeBytes = (await stat(path)).size;
+  /** Set once the receiver has answered (a refusal can come at any point): nothing more is read or written. */
+  let ended = false;
   let answer: (err: ServiceError | null) => void = () => undefined;
   const answered = new Promise<ServiceError | null>((resolve) => {
     answer = resolve;
   });
   const c: SnapshotCall = client.makeClientStreamRequest(
     SNAPSHOT_METHOD.path, SNAPSHOT_METHOD.requestSerialize, SNAPSHOT_METHOD.responseDeserialize,
-    callMetadata(deps.local, deps.clusterId), {}, (err) => answer(err),
+    callMetadata(deps.local, deps.clusterId), {}, (err) => {
+      ended = true;
+      answer(err);
+    },
   );
   const onAbort = (): void => c.cancel();
-  signal.addEventListener('abort', onAbort);
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort);
   try {
     c.write({ kind: 'header', message: msg, sizeBytes });
     const hash = createHash('sha256');
     for await (const data of createReadStream(path, { highWaterMark: SNAPSHOT_CHUNK_BYTES }) as AsyncIterable<Buffer>) {
+      if (ended) break;
       hash.update(data);
       deps.metrics.sentBytes.inc({ To: peerLabel(msg.to) }, data.byteLength);
-      if (!c.write({ kind: 'data', data }) && (await drainedOrAnswered(c, answered)) === 'answered') break;
+      if (!c.write({ kind: 'data', data })) await drainedOrAnswered(c, answered);
     }
-    c.write({ kind: 'sha256', digest: hash.digest() });
-    c.end();
+    if (!ended) {
+      c.write({ kind: 'sha256', digest: hash.digest() });
+      c.end();
+    }
     const err = await answered;
     if (err !== null) throw err;
   } catch (err) {
@@ -76,13 +85,13 @@ async function stream(deps: SnapshotSenderDeps, client: Client, msg: Message, pa
 }
 
 /** Waits for the call to take more, or for the receiver's answer (a refusal arrives before any drain). */
-function drainedOrAnswered(call: SnapshotCall, answered: Promise<unknown>): Promise<'drained' | 'answered'> {
+function drainedOrAnswered(call: SnapshotCall, answered: Promise<unknown>): Promise<void> {
   return new Promise((resolve) => {
-    const onDrain = (): void => resolve('drained');
+    const onDrain = (): void => resolve();
     call.once('drain', onDrain);
     void answered.then(() => {
       call.off('drain', onDrain);
-      resolve('answered');
+      resolve();
     });
   });
 }

@@ -94,6 +94,19 @@ describe('snapshot transfer', () => {
     expect(await metricValue(b.registry, 'etcd_network_snapshot_receive_failures', { From: '1' })).toBe(1);
   });
 
+  it('an isolated sender\'s transfer is refused: failure reported, copy released, nothing written', async () => {
+    const source = fileSource(snapshotFile(4 * 1024 * 1024).path);
+    const [a, b] = await pair(source);
+    b.transport.isolate([1n]);
+    a.transport.send([SNAP]);
+    await waitFor('failure reported', () => a.snapshotStatus.length === 1);
+    expect(a.snapshotStatus).toEqual([{ id: 2n, status: 'failure' }]);
+    expect(source).toMatchObject({ opened: 1, released: 1 });
+    expect(b.snapshots).toEqual([]);
+    expect(existsSync(b.snapshotDir) ? readdirSync(b.snapshotDir) : []).toEqual([]);
+    expect(a.logs.find((l) => l.msg === 'failed to send database snapshot')?.fields?.error).toContain('peer isolated');
+  });
+
   it('reports failure when the source cannot provide a copy', async () => {
     const [a] = await pair({ open: () => Promise.reject(new Error('backend closed')) });
     a.transport.send([SNAP]);
