@@ -1,7 +1,6 @@
 /**
- * Where a Ready's messages go once its state is durable. A single-member cluster has no peers, so
- * the only transport today is the no-op; the peer transport (raftpb over HTTP/2) is later work on
- * issue #4 and plugs in here.
+ * Where a Ready's messages go once its state is durable: the member's peer/PeerTransport (gRPC
+ * streams to every peer), or the no-op for the driver's unit tests.
  */
 import type { Message } from '@corvid/raft';
 
