@@ -90,6 +90,8 @@ async function receive(deps: SnapshotReceiverDeps, from: NodeId, call: SnapshotC
     }
     if (!hash.digest().equals(digest)) throw new PeerRefusal(status.DATA_LOSS, 'snapshot stream: SHA-256 mismatch');
     await incoming.file.sync();
+    // A transport closed meanwhile has no Raft to hand the file to.
+    if (deps.signal.aborted) throw new PeerRefusal(status.UNAVAILABLE, 'peer transport closed');
     await incoming.file.close();
     const dbPath = incoming.partPath.slice(0, -'.part'.length);
     await rename(incoming.partPath, dbPath);
