@@ -82,7 +82,10 @@ test(`npm start's launcher runs a local ${MEMBERS}-member ${SUBJECT} cluster and
   } catch (err) {
     throw new Error(`${(err as Error).message}\n--- launcher output tail ---\n${output.split('\n').slice(-40).join('\n')}`, { cause: err });
   } finally {
-    if (script.exitCode === null) script.kill('SIGKILL');
-    for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL');
+    // After a failure: SIGTERM makes the script stop its members (never kill them by pid: pids get reused).
+    if (script.exitCode === null && script.signalCode === null) {
+      script.kill('SIGTERM');
+      await waitFor(() => script.exitCode !== null || script.signalCode !== null, EXIT_DEADLINE_MS, 'the launcher to exit').catch(() => script.kill('SIGKILL'));
+    }
   }
 }, 90_000);

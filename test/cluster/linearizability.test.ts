@@ -140,10 +140,11 @@ const FAULTS: readonly Fault[] = SUBJECT === 'corvid'
   ? ['kill the leader', 'isolate a follower', 'kill a follower', 'isolate the leader']
   : ['kill the leader', 'kill a follower'];
 
-/** Applies a fault; returns how to undo it. */
-async function inject(cluster: Cluster, fault: Fault): Promise<() => Promise<void>> {
+/** Applies a fault (noted in `log` with the victim and the time); returns how to undo it. */
+async function inject(cluster: Cluster, fault: Fault, log: string[]): Promise<() => Promise<void>> {
   const leader = await cluster.leader(RECOVER_DEADLINE_MS);
   const victim = fault.endsWith('leader') ? leader : (cluster.slots.find((s) => s !== leader) as Slot);
+  log.push(`${performance.now().toFixed(0)} ms: ${fault} (${victim.name})`);
   if (fault.startsWith('kill')) {
     await cluster.kill(victim);
     return async () => cluster.restart(victim);
@@ -162,16 +163,16 @@ test(`${SUBJECT}: put/get/cas on ${KEYS.length} keys from ${CLIENTS} clients und
       // Progress paces the nemesis; a fault under which little completes still ends at the deadline.
       await waitFor(() => history.filter((o) => o.returnedMs !== Infinity).length >= target, PHASE_DEADLINE_MS, what).catch(() => undefined);
     };
-    const faultsRun: Fault[] = [];
+    const faultsRun: string[] = [];
     try {
       const endMs = performance.now() + SECONDS * 1_000;
       await progress('warm-up');
       for (let round = 0; performance.now() < endMs; round++) {
         const fault = FAULTS[round % FAULTS.length] as Fault;
-        const undo = await inject(cluster, fault);
-        faultsRun.push(fault);
+        const undo = await inject(cluster, fault, faultsRun);
         await progress(`progress under "${fault}"`);
         await undo();
+        faultsRun.push(`${performance.now().toFixed(0)} ms: undone`);
         await cluster.waitReady(RECOVER_DEADLINE_MS);
         await progress(`progress after "${fault}"`);
       }
@@ -180,6 +181,8 @@ test(`${SUBJECT}: put/get/cas on ${KEYS.length} keys from ${CLIENTS} clients und
       await Promise.all(clients);
     }
     // A final linearizable read of every key through every member joins the history.
+    await cluster.waitReady(RECOVER_DEADLINE_MS);
+    expect(cluster.running()).toHaveLength(cluster.slots.length);
     for (const slot of cluster.slots) {
       const kv = kvClient(slot.endpoint);
       for (const key of KEYS) expect(await runOp(kv, 99, { kind: 'get', key }, history)).toBe(true);
@@ -192,7 +195,7 @@ test(`${SUBJECT}: put/get/cas on ${KEYS.length} keys from ${CLIENTS} clients und
     expect(completed.filter((o) => o.input.kind === 'put').length).toBeGreaterThan(50);
     expect(completed.filter((o) => o.output?.kind === 'cas' && o.output.succeeded).length).toBeGreaterThan(0);
     const verdicts = checkHistory(history, CHECK_DEADLINE_MS_PER_KEY);
-    const summary = `${history.length} operations (${unknown} possibly applied), faults: ${faultsRun.join(', ')}, seed ${SEED}`;
+    const summary = `${history.length} operations (${unknown} possibly applied), seed ${SEED}, faults: ${faultsRun.join('; ')}`;
     expect({ summary, verdicts }).toEqual({ summary, verdicts: [] });
   });
 }, Math.max(60_000, SECONDS * 1_000 + 45_000));

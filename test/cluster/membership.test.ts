@@ -11,7 +11,7 @@
  *     keeps for catch-up: etcd keeps 5,000 entries) catches up by snapshot and logs "received and saved database snapshot".
  * Method: etcdctl for every membership change (as a user would), raw Status/HashKV for the checks.
  */
-import { bytes, kvClient, outcome } from '../harness/grpc.js';
+import { bytes, kvClient, outcome, type KvApi } from '../harness/grpc.js';
 import { Cluster, hexId, withCluster, type Slot } from '../harness/cluster.js';
 import { etcdctl, type EtcdctlResult } from '../harness/etcdctl.js';
 import { ProcessGroup, SUBJECT } from '../harness/processes.js';
@@ -69,12 +69,16 @@ async function waitCaughtUp(cluster: Cluster, slot: Slot): Promise<number> {
   }, PHASE_DEADLINE_MS, `${slot.name} to reach the leader's revision`);
 }
 
+/** Puts `prefix/0..count-1` from `parallel` writers; a failed put (a reset connection on a loaded machine) is retried. */
 async function putKeys(endpoints: readonly string[], prefix: string, count: number, parallel = 8): Promise<void> {
   const kvs = endpoints.map((e) => kvClient(e));
   try {
     let next = 0;
     await Promise.all(Array.from({ length: parallel }, async (_, w) => {
-      for (let i = next++; i < count; i = next++) await (kvs[(w + i) % kvs.length] ?? kvs[0])?.put({ key: bytes(`${prefix}/${i}`), value: bytes(`v${i}`) });
+      for (let i = next++; i < count; i = next++) {
+        const kv = kvs[(w + i) % kvs.length] as KvApi;
+        await waitFor(async () => (await outcome(kv.put({ key: bytes(`${prefix}/${i}`), value: bytes(`v${i}`) }))).ok, PHASE_DEADLINE_MS, `put ${prefix}/${i}`);
+      }
     }));
   } finally {
     for (const kv of kvs) kv.close();
