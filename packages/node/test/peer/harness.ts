@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ServerCredentials, type Server } from '@grpc/grpc-js';
 import { Registry } from 'prom-client';
 import { newMessage, type Message, type MessageFields, type NodeId } from '@corvid/raft';
-import { listenForPeers, PeerTransport, type SnapshotSource } from '../../src/peer/index.js';
+import { listenForPeers, PeerTransport, type PeerHandler, type SnapshotSource } from '../../src/peer/index.js';
 import type { Logger } from '../../src/util/logger.js';
 
 export const CLUSTER = 0xc0ffeen;
@@ -47,7 +47,15 @@ const NO_SNAPSHOTS: SnapshotSource = {
   open: () => Promise.reject(new Error('this member has no snapshots to send')),
 };
 
-export function member(id: NodeId, options: { clusterId?: bigint; snapshots?: SnapshotSource; snapshotDir?: string } = {}): Member {
+export interface MemberOptions {
+  readonly clusterId?: bigint;
+  readonly snapshots?: SnapshotSource;
+  readonly snapshotDir?: string;
+  /** Where callbacks go instead of the recording arrays (which then stay empty). */
+  readonly handler?: PeerHandler;
+}
+
+export function member(id: NodeId, options: MemberOptions = {}): Member {
   const stepped: Message[] = [];
   const unreachable: NodeId[] = [];
   const snapshotStatus: Array<{ id: NodeId; status: 'finish' | 'failure' }> = [];
@@ -58,7 +66,7 @@ export function member(id: NodeId, options: { clusterId?: bigint; snapshots?: Sn
   const transport = new PeerTransport({
     memberId: id,
     clusterId: options.clusterId ?? CLUSTER,
-    handler: {
+    handler: options.handler ?? {
       step: (msg) => stepped.push(msg),
       receiveSnapshot: (msg, dbPath) => snapshots.push({ msg, dbPath }),
       reportUnreachable: (to) => unreachable.push(to),
