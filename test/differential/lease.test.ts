@@ -113,6 +113,12 @@ async function runGrpc(member: Member): Promise<Record<string, unknown>> {
     r['revoke with keys'] = { revisionStep: (revoked.header?.revision ?? 0n) - before, left: (await kv.range({ key: bytes('k'), rangeEnd: bytes('l') })).kvs.length };
     const revokedEmpty = await lease.revoke({ ID: 4343n });
     r['revoke without keys'] = { revisionStep: (revokedEmpty.header?.revision ?? 0n) - (revoked.header?.revision ?? 0n) };
+    // etcd's lease metric families and the keepalive stream's grpc_server_* series exist on both.
+    const metrics = await (await fetch(`${member.clientUrl}/metrics`)).text();
+    r['lease metric families'] = [...metrics.matchAll(/^# TYPE (etcd_debugging_(?:server_)?lease_\w+) (\w+)$/gm)].map((m) => `${m[1] ?? ''} ${m[2] ?? ''}`).sort();
+    r['keepalive stream counted'] = metrics
+      .split('\n')
+      .some((l) => l.startsWith('grpc_server_started_total{') && l.includes('grpc_method="LeaseKeepAlive"') && l.includes('grpc_type="bidi_stream"') && !l.endsWith(' 0'));
     return r;
   } finally {
     lease.close();

@@ -52,13 +52,18 @@ export function createLeaseService(ctx: UnaryContext, deps: LeaseServiceDeps): e
       return withHeader(identity, (await proposer.propose({ $case: 'leaseRevoke', value: { ID: request.ID } })) as etcdserverpb.LeaseRevokeResponse);
     }),
     leaseKeepAlive: (call: KeepAliveCall) => {
+      const metrics = ctx.metrics.startBidiStream(SERVICE, 'LeaseKeepAlive');
       const cancelled = new AbortController();
       call.on('cancelled', () => cancelled.abort());
-      keepAlive(call, renewer, header, cancelled.signal).then(
-        () => call.end(),
+      keepAlive(call, renewer, header, cancelled.signal, metrics).then(
+        () => {
+          metrics.end(cancelled.signal.aborted ? status.CANCELLED : status.OK);
+          call.end();
+        },
         (err: unknown) => {
           const { error, known } = toServiceError(err);
           if (!known) ctx.logger.error('unexpected error serving request', { service: SERVICE, method: 'LeaseKeepAlive', error: err });
+          metrics.end(error.code ?? status.UNKNOWN);
           if (!cancelled.signal.aborted) call.emit('error', { ...error, code: error.code ?? status.UNKNOWN });
         },
       );
@@ -73,13 +78,21 @@ export function createLeaseService(ctx: UnaryContext, deps: LeaseServiceDeps): e
 }
 
 /** Answers each keepalive in order until the client half-closes; backpressure comes from awaiting each renewal. */
-async function keepAlive(call: KeepAliveCall, renewer: LeaseRenewer, header: () => etcdserverpb.ResponseHeader, signal: AbortSignal): Promise<void> {
+async function keepAlive(
+  call: KeepAliveCall,
+  renewer: LeaseRenewer,
+  header: () => etcdserverpb.ResponseHeader,
+  signal: AbortSignal,
+  metrics: { receivedMessage(): void; sentMessage(): void },
+): Promise<void> {
   try {
     for await (const request of call as AsyncIterable<etcdserverpb.LeaseKeepAliveRequest>) {
+      metrics.receivedMessage();
       const response: etcdserverpb.LeaseKeepAliveResponse = { header: header(), ID: request.ID, TTL: 0n };
       const renewed = await renewer.renew(request.ID, signal);
       if (renewed.found) response.TTL = BigInt(renewed.ttlSeconds);
       if (signal.aborted) return;
+      metrics.sentMessage();
       call.write(response);
     }
   } catch (err) {

@@ -64,6 +64,24 @@ export class GrpcMetrics {
     return { sentMessage: () => this.sent.inc(labels), end };
   }
 
+  /**
+   * Records the start of a bidi-streaming call (go-grpc-prometheus's StreamServerInterceptor): the
+   * caller counts each message received and sent; `end` records the status code and duration.
+   */
+  startBidiStream(service: string, method: string): { receivedMessage(): void; sentMessage(): void; end(code: number): void } {
+    const labels = { grpc_type: 'bidi_stream', grpc_service: service, grpc_method: method };
+    const startedAt = process.hrtime.bigint();
+    this.started.inc(labels);
+    return {
+      receivedMessage: () => this.received.inc(labels),
+      sentMessage: () => this.sent.inc(labels),
+      end: (code) => {
+        this.handled.inc({ ...labels, grpc_code: CODE_NAMES[code] ?? 'Unknown' });
+        this.handlingSeconds.observe(labels, Number(process.hrtime.bigint() - startedAt) / 1e9);
+      },
+    };
+  }
+
   private start(type: GrpcType, service: string, method: string, countReply = true): (code: number) => void {
     const labels = { grpc_type: type, grpc_service: service, grpc_method: method };
     const startedAt = process.hrtime.bigint();
