@@ -1,9 +1,11 @@
 /**
  * The `corvid` command: parse etcd's flags and ETCD_* variables, start the member, and shut it
- * down cleanly on SIGTERM or SIGINT. Exit codes as etcd's: 0 after a clean stop, 1 on a bad flag
- * or a failed start, 2 on a usage error.
+ * down cleanly on SIGTERM or SIGINT, or when removed from the cluster. Exit codes as etcd's: 0
+ * after a clean stop, 1 on a bad flag or a failed start, 2 on a usage error. `corvid snapshot
+ * status|restore` are etcdctl's snapshot commands for Corvid's snapshot files (snapshot.ts).
  */
 import { ConfigError, parseConfig, usageText } from '../config/index.js';
+import { snapshotCommand } from './snapshot.js';
 import { startMember, type RunningMember } from '../server/index.js';
 import { createLogger } from '../util/logger.js';
 import { CORVID_VERSION, ETCD_API_VERSION } from '../version.js';
@@ -19,6 +21,7 @@ function versionText(): string {
 }
 
 async function main(): Promise<number> {
+  if (process.argv[2] === 'snapshot') return snapshotCommand(process.argv.slice(3));
   let outcome;
   try {
     outcome = parseConfig(process.argv.slice(2), process.env);

@@ -93,6 +93,16 @@ export class MembershipStore {
     this.changed();
   }
 
+  /** A restored snapshot's new cluster: every member and removed id forgotten, the founders written. */
+  replaceAll(txn: WriteTxn, founders: readonly Member[]): void {
+    for (const prefix of [MEMBER_PREFIX, REMOVED_PREFIX]) {
+      for (const key of [...this.backend.meta.getKeys({ start: prefix, end: prefixEnd(prefix) })]) this.backend.meta.removeSync(key);
+    }
+    this.members.clear();
+    this.removed.clear();
+    this.seed(txn, founders);
+  }
+
   /** etcd's ValidateConfigurationChange: the refusal, or undefined if `change` may apply. */
   validate(change: MemberChange): CorvidError | undefined {
     const id = change.kind === 'add' ? change.member.ID : change.id;

@@ -158,15 +158,6 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     },
   });
   try {
-    for (const url of config.listenPeerUrls) {
-      const listener = await listenForPeers(url, transport, [
-        { definition: corvidpb.MembershipService, implementation: membershipService },
-        // Followers' keepalives and TimeToLive reach this member's lessor here when it leads.
-        { definition: etcdserverpb.LeaseService, implementation: createLeasePeerService(() => leaderLeases) },
-      ]);
-      peerListeners.push(listener);
-      logger.info('serving peer traffic', { address: listener.address, url });
-    }
     raft = new RaftDriver<ApplyResult>({
       memberId, wal, applier, store: backend, clock: REAL_CLOCK, transport,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
@@ -185,6 +176,16 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
         removed();
       },
     });
+    // Peers are heard only once the driver exists: a message stepped earlier would find no one.
+    for (const url of config.listenPeerUrls) {
+      const listener = await listenForPeers(url, transport, [
+        { definition: corvidpb.MembershipService, implementation: membershipService },
+        // Followers' keepalives and TimeToLive reach this member's lessor here when it leads.
+        { definition: etcdserverpb.LeaseService, implementation: createLeasePeerService(() => leaderLeases) },
+      ]);
+      peerListeners.push(listener);
+      logger.info('serving peer traffic', { address: listener.address, url });
+    }
     raft.start();
   } catch (err) {
     await Promise.all(peerListeners.map((l) => l.close()));
