@@ -7,6 +7,7 @@
  * sleeps), then renders them as JSON with ids and term masked. Responses of one step are ordered by stream and watch
  * id (etcd sends different watchers' responses for one revision in Go map order); each watcher's own order is kept.
  * Extra responses show up in the next step's list, so they fail the comparison too; the script ends with a barrier.
+ * GROUPING_SCRIPT checks how a long catch-up is split into responses.
  * ETCDCTL_CASES run `etcdctl watch` (prefix, range, --rev, --prev-kv, -w json, interactive, compacted) and compare
  * its stdout, stderr and exit code; a running watch is read until its case's sentinel value has been printed.
  */
@@ -135,6 +136,15 @@ export const FRAGMENT_SCRIPT: readonly Step[] = [
   { name: 'a small live update: whole on both', expect: 2, run: put('big/0', 'small') },
 ];
 
+/** Catch-up grouping: etcd sends at most 1,000 of a watcher's own revisions per response (watchBatchMaxRevs). */
+export const GROUPING_SCRIPT: readonly Step[] = [
+  { name: '2,100 puts, "one" at every 700th', expect: 0, run: async (ctx) => {
+    for (let i = 0; i < 2100; i++) await ctx.kv.put({ key: b(i % 700 === 0 ? 'one' : `g/${i % 7}`), value: b(`${i}`) });
+  } },
+  { name: 'every key from revision 2 (2,106 revisions): created, then 1,000 + 1,000 + 106', expect: 4, run: create({ key: b('\0'), rangeEnd: b('\0'), startRevision: 2n }) },
+  { name: '"one" from revision 2: its three events in one response', expect: 2, run: create({ key: b('one'), startRevision: 2n }) },
+];
+
 interface EtcdctlCase {
   readonly name: string;
   readonly args: (rev: number) => string[];
@@ -233,12 +243,14 @@ const group = new ProcessGroup();
 const main = new SideBySide<string[]>(group);
 const fragments = new SideBySide<string[]>(group, { maxRequestBytes: 65536 });
 const etcdctlSides = new SideBySide<string[]>(group);
+const grouping = new SideBySide<string[]>(group);
 
 beforeAll(async () => {
   await main.run((member) => runScript(member.endpoint, WATCH_SCRIPT));
   await fragments.run((member) => runScript(member.endpoint, FRAGMENT_SCRIPT));
   await etcdctlSides.run((member) => runEtcdctl(member.endpoint));
-}, 240_000);
+  await grouping.run((member) => runScript(member.endpoint, GROUPING_SCRIPT));
+}, 300_000);
 
 afterAll(async () => group.cleanup());
 
@@ -251,6 +263,12 @@ describe(`Watch over raw gRPC: etcd 3.4 vs ${SUBJECT}`, () => {
 describe(`Watch fragments (--max-request-bytes 65536): etcd 3.4 vs ${SUBJECT}`, () => {
   test.each(FRAGMENT_SCRIPT.map((step, i) => [i, step.name] as const))('step %i: %s', (i) => {
     expect(fragments.get('subject')[i]).toEqual(fragments.get('oracle')[i]);
+  });
+});
+
+describe(`Watch catch-up grouping: etcd 3.4 vs ${SUBJECT}`, () => {
+  test.each(GROUPING_SCRIPT.map((step, i) => [i, step.name] as const))('step %i: %s', (i) => {
+    expect(grouping.get('subject')[i]).toEqual(grouping.get('oracle')[i]);
   });
 });
 

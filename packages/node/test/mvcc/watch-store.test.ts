@@ -15,9 +15,12 @@ import { b, compactOp, encodeEntry, Harness, putOp, delOp } from './harness.js';
 class RecordingSink implements WatchSink {
   readonly deliveries: WatchDelivery[] = [];
   full = false;
+  /** Sends accepted before the sink fills up (a gRPC write returning false), if set. */
+  budget: number | undefined;
   send(d: WatchDelivery): boolean {
     if (this.full) return false;
     this.deliveries.push(d);
+    if (this.budget !== undefined && --this.budget <= 0) this.full = true;
     return true;
   }
   blocked(): boolean {
@@ -77,8 +80,8 @@ describe('WatchableStore', () => {
     expect(noDelete.revisions()).toEqual([2]);
   });
 
-  it('catches a past watcher up in steps of at most catchUpMaxRevisions, then delivers live', async () => {
-    open({ catchUpMaxRevisions: 3 });
+  it('catches a past watcher up in bounded steps, at most catchUpMaxRevisions of its revisions per response, then live', async () => {
+    open({ catchUpMaxRevisions: 3, stepMaxRevisions: 2 });
     for (let i = 0; i < 10; i++) h.put(`k${i % 3}`, `${i}`); // revisions 2..11
     const sink = new RecordingSink();
     const w = watch(sink, 'k', 'l', 4);
@@ -86,9 +89,37 @@ describe('WatchableStore', () => {
     await turns();
     expect(w.state).toBe('synced');
     expect(sink.revisions()).toEqual([4, 5, 6, 7, 8, 9, 10, 11]);
-    expect(sink.deliveries.every((d) => new Set(d.events.map((e) => e.kv?.modRevision)).size <= 3 && d.revision === 11)).toBe(true);
+    expect(sink.deliveries.map((d) => d.events.length)).toEqual([3, 3, 2]);
+    expect(sink.deliveries.every((d) => d.revision === 11)).toBe(true);
     h.put('k1', 'live');
     expect(sink.revisions().at(-1)).toBe(12);
+  });
+
+  it('groups a catch-up as etcd does: one response for few events spread over many revisions', async () => {
+    open({ catchUpMaxRevisions: 5, stepMaxRevisions: 4 });
+    for (let i = 0; i < 30; i++) h.put(i % 10 === 0 ? 'a' : `other${i}`, `${i}`); // a at 2, 12, 22
+    const sink = new RecordingSink();
+    watch(sink, 'a', '', 2);
+    await turns();
+    expect(sink.deliveries.map((d) => d.events.map((e) => Number(e.kv?.modRevision)))).toEqual([[2, 12, 22]]);
+  });
+
+  it('keeps a catch-up response pending while its stream is full, then sends it without gaps', async () => {
+    open({ catchUpMaxRevisions: 2, stepMaxRevisions: 3, retryMs: 5 });
+    for (let i = 0; i < 8; i++) h.put('k', `${i}`); // 2..9
+    const sink = new RecordingSink();
+    sink.budget = 1;
+    const w = watch(sink, 'k', '', 2);
+    await turns();
+    expect(w.state).toBe('unsynced');
+    expect(sink.revisions()).toEqual([2, 3]);
+    sink.budget = undefined;
+    sink.full = false;
+    store.kick();
+    await turns();
+    expect(w.state).toBe('synced');
+    expect(sink.revisions()).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(sink.deliveries.map((d) => d.events.length)).toEqual([2, 2, 2, 2]);
   });
 
   it('parks a watcher whose stream is full and later replays exactly what it missed', async () => {

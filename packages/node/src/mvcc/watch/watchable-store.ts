@@ -5,7 +5,8 @@
  *   sent at once;
  * - unsynced: started in the past, or fell behind because their stream was full. A catch-up step
  *   (setImmediate, one bounded history read per step, yielding between steps) sends them what
- *   they missed and moves them to synced once they reach the current revision.
+ *   they missed — in responses of at most 1,000 of the watcher's own revisions, as etcd groups
+ *   them — and moves them to synced once they reach the current revision.
  * A stream that cannot take more (its sink is blocked) is never buffered for: its synced watchers
  * become unsynced at the revision they missed and catch up from history once it drains (etcd
  * keeps such "victims" in memory; history is our buffer). Everything runs on the event loop, and
@@ -24,10 +25,11 @@ import { WatchMetrics } from './metrics.js';
 import { WatcherIndex } from './watcher-index.js';
 import { Watcher, type WatcherFilters, type WatchSink } from './watcher.js';
 
-/** etcd's watchBatchMaxRevs: at most this many revisions in one catch-up response. */
+/** etcd's watchBatchMaxRevs: at most this many of a watcher's revisions in one catch-up response. */
 export const CATCH_UP_MAX_REVISIONS = 1000;
-/** Events read from history per catch-up step (the step stops at the revision boundary past it). */
-export const CATCH_UP_MAX_EVENTS = 4096;
+/** Store revisions and events read from history per catch-up step (it stops at the revision boundary past either). */
+export const STEP_MAX_REVISIONS = 4096;
+export const STEP_MAX_EVENTS = 4096;
 /** etcd's maxWatchersPerSync: unsynced watchers served per catch-up step. */
 export const WATCHERS_PER_STEP = 512;
 /** How often watchers waiting on a full stream, or on nothing, are looked at again (etcd: 100 ms). */
@@ -36,7 +38,8 @@ export const SYNC_RETRY_MS = 100;
 export interface WatchableStoreOptions {
   readonly registry?: Registry;
   readonly catchUpMaxRevisions?: number;
-  readonly catchUpMaxEvents?: number;
+  readonly stepMaxRevisions?: number;
+  readonly stepMaxEvents?: number;
   readonly watchersPerStep?: number;
   readonly retryMs?: number;
   /** Monotonic milliseconds, for the commit→send latency. */
@@ -65,7 +68,8 @@ export class WatchableStore {
     this.metrics = new WatchMetrics(options.registry);
     this.options = {
       catchUpMaxRevisions: options.catchUpMaxRevisions ?? CATCH_UP_MAX_REVISIONS,
-      catchUpMaxEvents: options.catchUpMaxEvents ?? CATCH_UP_MAX_EVENTS,
+      stepMaxRevisions: options.stepMaxRevisions ?? STEP_MAX_REVISIONS,
+      stepMaxEvents: options.stepMaxEvents ?? STEP_MAX_EVENTS,
       watchersPerStep: options.watchersPerStep ?? WATCHERS_PER_STEP,
       retryMs: options.retryMs ?? SYNC_RETRY_MS,
       nowMs: options.nowMs ?? (() => performance.now()),
@@ -220,7 +224,7 @@ export class WatchableStore {
       if (w.sink.blocked()) {
         waiting = true;
       } else if (w.minRev < compactRev) {
-        // etcd's chooseAll: the watcher's next revision is gone; tell it and drop it.
+        // etcd's chooseAll: the watcher's next revision is gone; tell it and drop it (and what it had pending).
         if (w.sink.send({ watcher: w, events: [], revision: 0, compactRevision: compactRev })) this.finish(w, 'compacted');
         else waiting = true;
       } else if (w.minRev <= 0) {
@@ -228,7 +232,8 @@ export class WatchableStore {
         w.minRev = cur + 1;
         this.toSynced(w);
       } else if (w.minRev > cur) {
-        this.toSynced(w);
+        if (this.flush(w, cur)) this.toSynced(w);
+        else waiting = true;
       } else {
         batch.push(w);
       }
@@ -240,7 +245,7 @@ export class WatchableStore {
 
   private catchUp(batch: readonly Watcher[], cur: number): void {
     const fromRev = Math.min(...batch.map((w) => w.minRev));
-    const chunk = readChanges(this.backend, fromRev, cur, this.options.catchUpMaxRevisions, this.options.catchUpMaxEvents);
+    const chunk = readChanges(this.backend, fromRev, cur, this.options.stepMaxRevisions, this.options.stepMaxEvents);
     const index = new WatcherIndex();
     for (const w of batch) index.add(w);
     const matched = new Map<Watcher, mvccpb.Event[]>();
@@ -255,12 +260,45 @@ export class WatchableStore {
       });
     }
     for (const w of batch) {
-      const events = w.filter(matched.get(w) ?? []);
-      // etcd reports the current revision in a catch-up response's header.
-      if (events.length > 0 && !w.sink.send({ watcher: w, events, revision: cur })) continue;
+      const cut = this.accumulate(w, matched.get(w) ?? [], cur);
+      if (cut !== undefined) {
+        w.minRev = cut; // its stream is full: the rest is read again once it drains
+        continue;
+      }
       w.minRev = Math.max(w.minRev, chunk.throughRev + 1);
-      if (w.minRev > cur) this.toSynced(w);
+      if (w.minRev > cur && this.flush(w, cur)) this.toSynced(w);
     }
+  }
+
+  /**
+   * Adds a watcher's events to its pending response, sending it each time it holds
+   * `catchUpMaxRevisions` revisions (etcd's watchBatchMaxRevs: a catch-up response carries at most
+   * that many of the watcher's own revisions). Returns the revision it stopped at if a send was
+   * refused, undefined once every event is pending or sent.
+   */
+  private accumulate(w: Watcher, events: readonly mvccpb.Event[], cur: number): number | undefined {
+    for (const ev of events) {
+      const rev = Number(ev.kv?.modRevision);
+      if (rev !== w.pendingLastRev) {
+        if (w.pendingRevs >= this.options.catchUpMaxRevisions && !this.flush(w, cur)) return rev;
+        w.pendingRevs += 1;
+        w.pendingLastRev = rev;
+      }
+      w.pending.push(ev);
+    }
+    return undefined;
+  }
+
+  /** Sends a watcher's pending catch-up events (after its filters); false if its stream refused them. */
+  private flush(w: Watcher, cur: number): boolean {
+    if (w.pending.length === 0) return true;
+    const events = w.filter(w.pending);
+    // etcd reports the current revision in a catch-up response's header.
+    if (events.length > 0 && !w.sink.send({ watcher: w, events, revision: cur })) return false;
+    w.pending = [];
+    w.pendingRevs = 0;
+    w.pendingLastRev = 0;
+    return true;
   }
 
   private toSynced(w: Watcher): void {

@@ -42,6 +42,10 @@ export class Watcher {
   /** The next revision this watcher must receive: every event below it was delivered (or skipped by start_revision). */
   minRev: number;
   state: WatcherState = 'unsynced';
+  /** Catch-up events read but not sent yet (at most etcd's watchBatchMaxRevs revisions of them). */
+  pending: mvccpb.Event[] = [];
+  pendingRevs = 0;
+  pendingLastRev = 0;
 
   constructor(
     readonly id: bigint,
