@@ -1,10 +1,15 @@
 /**
  * Registers the etcd services on the grpc-js server, each wrapped with etcd's receive limit, and
  * keeps their unary handlers by method path so the JSON gateway calls exactly what a gRPC client
- * reaches (same checks, same errors, same metrics).
+ * reaches (same checks, same errors, same metrics). Streams pass etcd's stream interceptor first:
+ * a learner refuses every stream (Watch, LeaseKeepAlive, Snapshot).
  */
 import { Metadata, status, type handleUnaryCall, type Server, type ServerUnaryCall, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { CorvidError } from '../errors/index.js';
+import { toServiceError } from './errors.js';
 import { withGrpcGoRefusals } from './grpc-refusals.js';
+
+type StreamHandler = (call: { emit(event: 'error', err: unknown): boolean }) => void;
 
 export class GrpcServices {
   private readonly unaryHandlers = new Map<string, handleUnaryCall<unknown, unknown>>();
@@ -12,16 +17,35 @@ export class GrpcServices {
   constructor(
     private readonly server: Server,
     private readonly maxReceiveBytes: number,
+    /** Whether this member is a learner now (etcd refuses streams on learners). */
+    private readonly isLearner: () => boolean = () => false,
   ) {}
 
   add<S extends ServiceDefinition>(service: S, implementation: UntypedServiceImplementation): void {
-    this.server.addService(withGrpcGoRefusals(service, this.maxReceiveBytes), implementation);
+    this.server.addService(withGrpcGoRefusals(service, this.maxReceiveBytes), this.withStreamGate(service, implementation));
     for (const [name, method] of Object.entries(service)) {
       const handler = implementation[name];
       if (handler !== undefined && !method.requestStream && !method.responseStream) {
         this.unaryHandlers.set(method.path, handler as handleUnaryCall<unknown, unknown>);
       }
     }
+  }
+
+  private withStreamGate(service: ServiceDefinition, implementation: UntypedServiceImplementation): UntypedServiceImplementation {
+    const gated: UntypedServiceImplementation = { ...implementation };
+    for (const [name, method] of Object.entries(service)) {
+      const handler = implementation[name] as StreamHandler | undefined;
+      if (handler === undefined || (!method.requestStream && !method.responseStream)) continue;
+      const gate: StreamHandler = (call) => {
+        if (this.isLearner()) {
+          call.emit('error', toServiceError(new CorvidError('NotSupportedForLearner')).error);
+          return;
+        }
+        handler(call);
+      };
+      gated[name] = gate as unknown as UntypedServiceImplementation[string];
+    }
+    return gated;
   }
 
   /** Calls a unary method in-process, as the gateway's loopback gRPC call does in etcd. */
