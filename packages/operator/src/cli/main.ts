@@ -1,0 +1,53 @@
+/**
+ * corvid-operator: runs the operator against the cluster it is in (in-cluster config) or the one a kubeconfig
+ * names (KUBECONFIG, ~/.kube/config), serving /metrics and /healthz on --metrics-port (default 8080).
+ * Flags: --resync-seconds N, --metrics-port N, --scratch-dir PATH.
+ */
+import { createServer } from 'node:http';
+import { KubeConfig } from '@kubernetes/client-node';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { OperatorMetrics } from '../controller/metrics.js';
+import { Operator } from '../controller/operator.js';
+
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i >= 0) return process.argv[i + 1];
+  return process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
+
+const kubeConfig = new KubeConfig();
+kubeConfig.loadFromDefault();
+const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+const scratchDir = flag('scratch-dir');
+const operator = new Operator({
+  kubeConfig,
+  resyncMs: Number(flag('resync-seconds') ?? '30') * 1000,
+  metrics: new OperatorMetrics(registry),
+  ...(scratchDir === undefined ? {} : { scratchDir }),
+});
+const server = createServer((req, res) => {
+  if (req.url === '/metrics') {
+    registry.metrics().then((text) => {
+      res.writeHead(200, { 'content-type': registry.contentType });
+      res.end(text);
+    }, (err: unknown) => {
+      res.writeHead(500);
+      res.end(String(err));
+    });
+    return;
+  }
+  res.writeHead(req.url === '/healthz' ? 200 : 404);
+  res.end(req.url === '/healthz' ? 'ok' : 'not found');
+});
+server.listen(Number(flag('metrics-port') ?? '8080'));
+await operator.start();
+const shutdown = (): void => {
+  server.close();
+  operator.stop().then(() => process.exit(0), (err: unknown) => {
+    process.stderr.write(`${String(err)}\n`);
+    process.exit(1);
+  });
+};
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
