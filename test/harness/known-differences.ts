@@ -11,7 +11,6 @@ const GRPC_JS_WORDING = "grpc-js refuses unknown services and methods in its own
 
 export const KNOWN_DIFFERENCES: ReadonlyMap<string, string> = new Map([
   ['etcdctl defrag', 'Maintenance.Defragment arrives with issue #8'],
-  ['etcdctl endpoint status -w json (URL endpoint)', "Node's HTTP/2 layer (nghttp2) resets a stream whose :authority holds the scheme, before grpc-js sees it"],
   ['unknown method of a known service', GRPC_JS_WORDING],
   ['unknown service', GRPC_JS_WORDING],
   ['a 3000-byte key round-trips', LONG_KEYS],

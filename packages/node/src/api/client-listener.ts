@@ -2,13 +2,28 @@
  * One TCP port for gRPC and HTTP/1.1, as etcd serves both on its client URLs: the first bytes of
  * a connection decide. An HTTP/2 connection starts with the preface "PRI * HTTP/2.0", which no
  * HTTP/1 request can start with; it is handed to grpc-js (which then reads the socket natively),
- * anything else goes to the HTTP/1 server (/health, /version, /metrics).
+ * anything else goes to the HTTP/1 server (/health, /version, /metrics). Before an HTTP/2
+ * connection is handed over, its first request's :authority is checked: etcdctl 3.4 sends one
+ * Node's HTTP/2 layer refuses, and such a connection goes to grpc-js through a stream that
+ * rewrites it (h2/authority-fix.ts).
  */
 import net from 'node:net';
 import type http from 'node:http';
 import type { Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
+import { AuthorityFixingConnection, EMPTY_SETTINGS_FRAME, sniffAuthority, type AuthoritySniff } from './h2/authority-fix.js';
 
 const H2_PREFACE_START = Buffer.from('PRI');
+
+/** An HTTP/2 client that has sent this much without a complete first request is handed over unread. */
+const MAX_SNIFF_BYTES = 64 * 1024;
+
+/**
+ * A client that sends no request this long after connecting (a channel kept warm, a keepalive
+ * ping pending) is handed over unread, so it gets the server's answers.
+ */
+const SNIFF_DEADLINE_MS = 1000;
+
+type Injector = ReturnType<GrpcServer['createConnectionInjector']>;
 
 export interface ClientListener {
   /** host:port actually bound (port 0 in the URL picks a free port). */
@@ -63,22 +78,64 @@ function listenHost(hostname: string): string {
   return hostname.replace(/^\[|\]$/g, '');
 }
 
-function routeBySniffing(socket: net.Socket, injector: ReturnType<GrpcServer['createConnectionInjector']>, httpServer: http.Server): void {
+function routeBySniffing(socket: net.Socket, injector: Injector, httpServer: http.Server): void {
   let head: Buffer = Buffer.alloc(0);
   const onData = (chunk: Buffer): void => {
     head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
     if (head.length < H2_PREFACE_START.length) return;
     socket.off('data', onData);
     socket.pause();
-    socket.unshift(head);
     if (head.subarray(0, H2_PREFACE_START.length).equals(H2_PREFACE_START)) {
-      // http2 picks up the unshifted bytes itself; resuming here would lose them.
-      injector.injectConnection(socket);
+      routeHttp2(socket, head, injector);
     } else {
+      socket.unshift(head);
       httpServer.emit('connection', socket);
       socket.resume();
     }
   };
   socket.on('data', onData);
   socket.on('error', () => socket.destroy());
+}
+
+/** Buffers an HTTP/2 connection until `sniffAuthority` decides, then injects it (see h2/authority-fix.ts). */
+function routeHttp2(socket: net.Socket, first: Buffer, injector: Injector): void {
+  let head = first;
+  let settingsSent = false;
+  const finish = (sniff: AuthoritySniff): void => {
+    socket.off('data', onData);
+    clearTimeout(deadline);
+    socket.pause();
+    const ack = sniff.settingsAck;
+    const buffered = ack ? Buffer.concat([head.subarray(0, ack.start), head.subarray(ack.end)]) : head;
+    const ackPending = settingsSent && !ack;
+    if (sniff.state === 'invalid' || ackPending) {
+      injector.injectConnection(new AuthorityFixingConnection(socket, buffered, ackPending ? 1 : 0));
+      return;
+    }
+    socket.unshift(buffered);
+    // http2 picks up the unshifted bytes itself; resuming here would lose them.
+    injector.injectConnection(socket);
+  };
+  const step = (): void => {
+    const sniff = sniffAuthority(head, settingsSent);
+    if (sniff.state !== 'more' || head.length > MAX_SNIFF_BYTES) {
+      finish(sniff);
+      return;
+    }
+    if (sniff.idle && !settingsSent) {
+      // grpc-go waits for the server's SETTINGS before its first request.
+      settingsSent = true;
+      socket.write(EMPTY_SETTINGS_FRAME);
+    }
+    socket.resume();
+  };
+  const onData = (chunk: Buffer): void => {
+    head = Buffer.concat([head, chunk]);
+    socket.pause();
+    step();
+  };
+  const deadline = setTimeout(() => finish(sniffAuthority(head, settingsSent)), SNIFF_DEADLINE_MS);
+  socket.once('close', () => clearTimeout(deadline));
+  socket.on('data', onData);
+  step();
 }
