@@ -1,10 +1,10 @@
 /**
  * etcdserverpb.Watch: one WatchStream per bidi call over the member's WatchableStore. Streams
  * opened with the `hasleader=true` metadata (clientv3.WithRequireLeader) are refused with
- * "etcdserver: no leader" when the member has no leader, and closed with it when the member
- * loses its leader: the service checks `hasLeader` every `leaderCheckIntervalMs` (etcd's
- * monitorLeader checks every election timeout); `checkLeader()` runs the check at once, for a
- * caller that learns of a leadership change first.
+ * "etcdserver: no leader" when the member has no leader, and closed with it once the member has
+ * had no leader for 3 checks in a row: the service checks `hasLeader` every `leaderCheckIntervalMs`
+ * (the member passes its election timeout), as etcd's monitorLeader with maxNoLeaderCnt = 3, which
+ * is "more conservative on canceling existing streams" than on refusing new ones.
  */
 import { status, type ServiceError } from '@grpc/grpc-js';
 import type { etcdserverpb } from '@corvid/proto';
@@ -23,6 +23,8 @@ const PROGRESS_RETRY_MS = 100;
 /** rpctypes.MetadataRequireLeaderKey / MetadataHasLeader. */
 const REQUIRE_LEADER_KEY = 'hasleader';
 const HAS_LEADER = 'true';
+/** etcd's maxNoLeaderCnt: leaderless checks in a row before existing hasleader streams are closed. */
+export const MAX_NO_LEADER_CHECKS = 3;
 
 export interface WatchServiceDeps {
   readonly identity: MemberIdentity;
@@ -41,6 +43,7 @@ export class WatchService {
   /** Streams that asked for a leader, with their calls, closed with NoLeader when it goes. */
   private readonly requireLeader = new Map<WatchStream, WatchCall>();
   private readonly timer: NodeJS.Timeout;
+  private noLeaderChecks = 0;
 
   constructor(private readonly deps: WatchServiceDeps) {
     this.timer = setInterval(() => this.checkLeader(), deps.leaderCheckIntervalMs);
@@ -51,9 +54,10 @@ export class WatchService {
     return { watch: (call: WatchCall) => this.serve(call) };
   }
 
-  /** Closes every `hasleader` stream with "etcdserver: no leader" if the member has no leader now. */
+  /** One leader check: after MAX_NO_LEADER_CHECKS leaderless ones in a row, every `hasleader` stream is closed with NoLeader. */
   checkLeader(): void {
-    if (this.requireLeader.size === 0 || this.deps.hasLeader()) return;
+    this.noLeaderChecks = this.deps.hasLeader() ? 0 : this.noLeaderChecks + 1;
+    if (this.noLeaderChecks < MAX_NO_LEADER_CHECKS) return;
     for (const [stream, call] of [...this.requireLeader]) this.fail(stream, call, new CorvidError('NoLeader'));
   }
 

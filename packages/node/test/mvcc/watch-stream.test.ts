@@ -111,7 +111,7 @@ describe('WatchService', () => {
     call.emit('cancelled');
   });
 
-  it('refuses a hasleader stream without a leader, and closes one when the leader goes', () => {
+  it('refuses a hasleader stream without a leader, and closes one after three leaderless checks', () => {
     const impl = open();
     leader = false;
     const refused = new FakeCall();
@@ -126,6 +126,9 @@ describe('WatchService', () => {
     impl.watch(plain as unknown as WatchCall);
     create(open1, { key: b('k') });
     leader = false;
+    service?.checkLeader();
+    service?.checkLeader();
+    expect(open1.error).toBeUndefined();
     service?.checkLeader();
     expect(open1.error).toMatchObject({ code: status.UNAVAILABLE, details: 'etcdserver: no leader' });
     expect(plain.error).toBeUndefined();
