@@ -25,6 +25,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { section: 'Member', name: 'max-request-bytes', kind: 'int', defaultValue: '1572864', help: 'Maximum client request size in bytes the server will accept.' },
   // Corvid turns lease checkpoints on by default (etcd 3.4: off); =false gives etcd 3.4's behaviour. Always persisted.
   { section: 'Member', name: 'experimental-enable-lease-checkpoint', kind: 'bool', defaultValue: 'true', help: 'ExperimentalEnableLeaseCheckpoint enables primary lessor to persist lease remainingTTL to prevent indefinite auto-renewal of long lived leases.' },
+  // Accepted for etcd 3.4's command lines; Corvid always persists checkpoints.
+  { section: 'Member', name: 'experimental-enable-lease-checkpoint-persist', kind: 'bool', defaultValue: 'false', help: 'Enable persisting remainingTTL to prevent indefinite auto-renewal of long lived leases (always on in Corvid). Requires experimental-enable-lease-checkpoint to be enabled.' },
   { section: 'Member', name: 'experimental-lease-checkpoint-interval', kind: 'duration', defaultValue: '5m0s', help: 'Duration of periodic checkpoints of the remaining TTL of leases (etcd 3.5\'s flag).' },
   { section: 'Clustering', name: 'advertise-client-urls', kind: 'urls', defaultValue: 'http://localhost:2379', help: 'List of this member\'s client URLs to advertise to the public.' },
   { section: 'Clustering', name: 'initial-cluster', kind: 'string', defaultValue: 'default=http://localhost:2380', help: 'Initial cluster configuration for bootstrapping.' },

@@ -33,6 +33,8 @@ export interface Config {
   readonly snapshotCount: number;
   /** --experimental-enable-lease-checkpoint (Corvid's default: true). */
   readonly leaseCheckpointEnabled: boolean;
+  /** --experimental-enable-lease-checkpoint-persist: accepted and checked as etcd's; Corvid persists checkpoints anyway. */
+  readonly leaseCheckpointPersist: boolean;
   /** --experimental-lease-checkpoint-interval, in ms. */
   readonly leaseCheckpointIntervalMs: number;
   readonly logLevel: string;
@@ -121,6 +123,7 @@ function buildConfig(raw: ReadonlyMap<string, string>): Config {
     electionTimeoutMs: parseNonNegativeInt('election-timeout', get('election-timeout')),
     snapshotCount: parseNonNegativeInt('snapshot-count', get('snapshot-count')),
     leaseCheckpointEnabled: parseBool('experimental-enable-lease-checkpoint', get('experimental-enable-lease-checkpoint')),
+    leaseCheckpointPersist: parseBool('experimental-enable-lease-checkpoint-persist', get('experimental-enable-lease-checkpoint-persist')),
     leaseCheckpointIntervalMs: parseDurationMs('experimental-lease-checkpoint-interval', get('experimental-lease-checkpoint-interval')),
     logLevel: get('log-level'),
   };
@@ -133,7 +136,7 @@ export const MAX_ELECTION_TIMEOUT_MS = 50000;
  * The checks etcd makes after parsing (embed.Config.Validate), with its words. A member refuses to
  * start on them with exit status 1, as etcd's `error verifying flags, ... See 'etcd --help'.`
  */
-export function verifyConfig(config: Pick<Config, 'heartbeatIntervalMs' | 'electionTimeoutMs'>): void {
+export function verifyConfig(config: Pick<Config, 'heartbeatIntervalMs' | 'electionTimeoutMs'> & Partial<Pick<Config, 'leaseCheckpointEnabled' | 'leaseCheckpointPersist'>>): void {
   const { heartbeatIntervalMs: tick, electionTimeoutMs: election } = config;
   const fail = (why: string): never => {
     throw new ConfigError(`error verifying flags, ${why}. See 'etcd --help'.`);
@@ -141,6 +144,7 @@ export function verifyConfig(config: Pick<Config, 'heartbeatIntervalMs' | 'elect
   if (tick === 0) fail(`--heartbeat-interval must be >0 (set to ${tick}ms)`);
   if (election === 0) fail(`--election-timeout must be >0 (set to ${election}ms)`);
   if (5 * tick > election) fail(`--election-timeout[${election}ms] should be at least as 5 times as --heartbeat-interval[${tick}ms]`);
+  if (config.leaseCheckpointPersist === true && config.leaseCheckpointEnabled === false) fail('setting experimental-enable-lease-checkpoint-persist requires experimental-enable-lease-checkpoint');
   if (election > MAX_ELECTION_TIMEOUT_MS) fail(`--election-timeout[${election}ms] is too long, and should be set less than ${MAX_ELECTION_TIMEOUT_MS}ms`);
 }
 

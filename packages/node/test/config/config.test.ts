@@ -95,6 +95,20 @@ describe('parseConfig', () => {
     expect(() => verify(['--election-timeout', '200'])).toThrow(ConfigError);
   });
 
+  it('reads the lease checkpoint flags: on by default in Corvid, Go booleans and durations, persist needs checkpoints', () => {
+    expect([run([]).leaseCheckpointEnabled, run([]).leaseCheckpointIntervalMs]).toEqual([true, 300_000]);
+    expect(run(['--experimental-enable-lease-checkpoint=false']).leaseCheckpointEnabled).toBe(false);
+    expect(run(['--experimental-enable-lease-checkpoint']).leaseCheckpointEnabled).toBe(true);
+    expect(run(['--experimental-lease-checkpoint-interval=1m30s']).leaseCheckpointIntervalMs).toBe(90_000);
+    expect(run(['--experimental-lease-checkpoint-interval', '250ms']).leaseCheckpointIntervalMs).toBe(250);
+    expect(() => run(['--experimental-enable-lease-checkpoint=maybe'])).toThrow('invalid boolean value "maybe" for -experimental-enable-lease-checkpoint: parse error');
+    expect(() => run(['--experimental-lease-checkpoint-interval=5'])).toThrow('invalid value "5" for flag -experimental-lease-checkpoint-interval: parse error');
+    expect(() => verifyConfig(run(['--experimental-enable-lease-checkpoint-persist']))).not.toThrow();
+    expect(() => verifyConfig(run(['--experimental-enable-lease-checkpoint=false', '--experimental-enable-lease-checkpoint-persist']))).toThrow(
+      "error verifying flags, setting experimental-enable-lease-checkpoint-persist requires experimental-enable-lease-checkpoint. See 'etcd --help'.",
+    );
+  });
+
   it('reads --quota-backend-bytes as etcd\'s int64: negative switches the quota off', () => {
     expect(run(['--quota-backend-bytes', '-1']).quotaBackendBytes).toBe(-1);
     expect(run(['--quota-backend-bytes=1024']).quotaBackendBytes).toBe(1024);
