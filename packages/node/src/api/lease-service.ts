@@ -17,6 +17,7 @@ import type { Lessor } from '../lease/index.js';
 import type { KvStore } from '../mvcc/index.js';
 import type { LeaseRenewer } from '../server/lease-renewer.js';
 import type { Proposer } from '../server/proposer.js';
+import { drained } from './drained.js';
 import { toServiceError } from './errors.js';
 import { responseHeader, withHeader, type MemberIdentity } from './header.js';
 import { unary, type UnaryContext } from './unary.js';
@@ -77,7 +78,7 @@ export function createLeaseService(ctx: UnaryContext, deps: LeaseServiceDeps): e
   };
 }
 
-/** Answers each keepalive in order until the client half-closes; backpressure comes from awaiting each renewal. */
+/** Answers each keepalive in order until the client half-closes; backpressure: one renewal at a time, and writes drain. */
 async function keepAlive(
   call: KeepAliveCall,
   renewer: LeaseRenewer,
@@ -93,7 +94,8 @@ async function keepAlive(
       if (renewed.found) response.TTL = BigInt(renewed.ttlSeconds);
       if (signal.aborted) return;
       metrics.sentMessage();
-      call.write(response);
+      // A client that sends keepalives without reading the answers is not read from either: no unbounded buffer.
+      if (!call.write(response)) await drained(call);
     }
   } catch (err) {
     // A client that goes away mid-stream ends the iteration with a stream error: nothing to answer.

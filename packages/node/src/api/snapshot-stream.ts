@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { etcdserverpb } from '@corvid/proto';
 import type { Backend } from '../storage/index.js';
+import { drained } from './drained.js';
 
 /** etcd's snapshotSendBufferSize. */
 const SNAPSHOT_CHUNK_BYTES = 32 * 1024;
@@ -39,19 +40,4 @@ export async function streamSnapshot(backend: Backend, workDir: string, call: Sn
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** Resolves when the call can take more, or has ended (a cancelled client never drains). */
-function drained(call: SnapshotCall): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      call.off('drain', done);
-      call.off('cancelled', done);
-      call.off('close', done);
-      resolve();
-    };
-    call.on('drain', done);
-    call.on('cancelled', done);
-    call.on('close', done);
-  });
 }
