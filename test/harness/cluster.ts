@@ -237,6 +237,12 @@ export class Cluster {
     return unary(c.hashKv.bind(c), etcdserverpb.HashKVRequest.fromPartial({ revision: BigInt(revision) }), HASH_DEADLINE_MS);
   }
 
+  /** Maintenance.MoveLeader sent to `via` (etcd serves it only on the leader). */
+  async moveLeader(via: Slot, targetId: bigint): Promise<etcdserverpb.MoveLeaderResponse> {
+    const c = this.client(via);
+    return unary(c.moveLeader.bind(c), etcdserverpb.MoveLeaderRequest.fromPartial({ targetID: targetId }), HASH_DEADLINE_MS);
+  }
+
   /** Status of every member in `slots`, or undefined for one that did not answer. */
   async statuses(slots: readonly Slot[] = this.running()): Promise<(etcdserverpb.StatusResponse | undefined)[]> {
     return Promise.all(slots.map(async (s) => this.status(s).catch(() => undefined)));
@@ -299,9 +305,9 @@ export class Cluster {
     return (JSON.parse(body) as { isolate: string[] }).isolate;
   }
 
-  /** Cuts `minority` off from every other member, both ways. */
+  /** Cuts `minority` off from every other running member, both ways. */
   async partition(minority: readonly Slot[]): Promise<void> {
-    const majority = this.slots.filter((s) => !minority.includes(s) && s.process !== undefined);
+    const majority = this.running().filter((s) => !minority.includes(s));
     for (const m of minority) await this.isolate(m, majority);
     for (const m of majority) await this.isolate(m, minority);
   }
