@@ -18,8 +18,22 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { UserAddOptions } from "../etcd/authpb/auth.js";
 import {
   AlarmRequest,
+  AuthDisableRequest,
+  AuthEnableRequest,
+  AuthRoleAddRequest,
+  AuthRoleDeleteRequest,
+  AuthRoleGetRequest,
+  AuthRoleGrantPermissionRequest,
+  AuthRoleListRequest,
+  AuthRoleRevokePermissionRequest,
+  AuthUserDeleteRequest,
+  AuthUserGetRequest,
+  AuthUserGrantRoleRequest,
+  AuthUserListRequest,
+  AuthUserRevokeRoleRequest,
   CompactionRequest,
   DeleteRangeRequest,
   LeaseCheckpointRequest,
@@ -47,6 +61,13 @@ export interface RequestHeader {
   memberId: bigint;
   /** wall-clock milliseconds stamped by the proposer, for deterministic time-based apply logic. */
   proposedAtMs: bigint;
+  /**
+   * who asked (etcd's RequestHeader.username / auth_revision): the applier checks the caller's
+   * permissions against the replicated auth state; empty when the request carried no token.
+   */
+  username: string;
+  /** the auth store revision the caller's token was checked at (0: no user). */
+  authRevision: bigint;
 }
 
 export interface InternalRequest {
@@ -62,7 +83,55 @@ export interface InternalRequest {
     | { $case: "leaseCheckpoint"; value: LeaseCheckpointRequest }
     | { $case: "memberAttributes"; value: MemberAttributes }
     | { $case: "memberPeerUrls"; value: MemberPeerUrls }
+    | //
+    /**
+     * Auth, with etcd's InternalRaftRequest field numbers. Passwords never reach the log: the
+     * proposing member hashes them first (AuthUserAdd / AuthUserChangePassword below).
+     */
+    { $case: "authEnable"; value: AuthEnableRequest }
+    | { $case: "authDisable"; value: AuthDisableRequest }
+    | { $case: "authenticate"; value: InternalAuthenticateRequest }
+    | { $case: "authUserAdd"; value: AuthUserAdd }
+    | { $case: "authUserDelete"; value: AuthUserDeleteRequest }
+    | { $case: "authUserGet"; value: AuthUserGetRequest }
+    | { $case: "authUserChangePassword"; value: AuthUserChangePassword }
+    | { $case: "authUserGrantRole"; value: AuthUserGrantRoleRequest }
+    | { $case: "authUserRevokeRole"; value: AuthUserRevokeRoleRequest }
+    | { $case: "authUserList"; value: AuthUserListRequest }
+    | { $case: "authRoleList"; value: AuthRoleListRequest }
+    | { $case: "authRoleAdd"; value: AuthRoleAddRequest }
+    | { $case: "authRoleDelete"; value: AuthRoleDeleteRequest }
+    | { $case: "authRoleGet"; value: AuthRoleGetRequest }
+    | { $case: "authRoleGrantPermission"; value: AuthRoleGrantPermissionRequest }
+    | { $case: "authRoleRevokePermission"; value: AuthRoleRevokePermissionRequest }
     | undefined;
+}
+
+/**
+ * etcd's InternalAuthenticateRequest without the password (checked by the proposing member): the
+ * user, and the random prefix of the simple token every member assigns as `<prefix>.<raft index>`.
+ * `token`: a JWT signed by the proposing member (--auth-token jwt), handed back as it is.
+ */
+export interface InternalAuthenticateRequest {
+  name: string;
+  simpleToken: string;
+  token: string;
+}
+
+/**
+ * AuthUserAddRequest with the password replaced by its hash (auth/password.ts), made before proposing.
+ * has_options: the request carried options (etcd 3.4 hashes no password when it did not).
+ */
+export interface AuthUserAdd {
+  name: string;
+  hashedPassword: string;
+  options: UserAddOptions | undefined;
+  hasOptions: boolean;
+}
+
+export interface AuthUserChangePassword {
+  name: string;
+  hashedPassword: string;
 }
 
 /** A started member publishes its name and client URLs (etcd's publish / ClusterMemberAttrSetRequest). */
@@ -104,7 +173,7 @@ export interface PromoteRequest {
 }
 
 function createBaseRequestHeader(): RequestHeader {
-  return { id: 0n, memberId: 0n, proposedAtMs: 0n };
+  return { id: 0n, memberId: 0n, proposedAtMs: 0n, username: "", authRevision: 0n };
 }
 
 export const RequestHeader: MessageFns<RequestHeader> = {
@@ -126,6 +195,15 @@ export const RequestHeader: MessageFns<RequestHeader> = {
         throw new globalThis.Error("value provided for field message.proposedAtMs of type int64 too large");
       }
       writer.uint32(24).int64(message.proposedAtMs);
+    }
+    if (message.username !== "") {
+      writer.uint32(34).string(message.username);
+    }
+    if (message.authRevision !== 0n) {
+      if (BigInt.asUintN(64, message.authRevision) !== message.authRevision) {
+        throw new globalThis.Error("value provided for field message.authRevision of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.authRevision);
     }
     return writer;
   },
@@ -167,6 +245,22 @@ export const RequestHeader: MessageFns<RequestHeader> = {
             message.proposedAtMs = reader.int64() as bigint;
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.username = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.authRevision = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -192,6 +286,12 @@ export const RequestHeader: MessageFns<RequestHeader> = {
         : isSet(object.proposed_at_ms)
         ? BigInt(object.proposed_at_ms)
         : 0n,
+      username: isSet(object.username) ? globalThis.String(object.username) : "",
+      authRevision: isSet(object.authRevision)
+        ? BigInt(object.authRevision)
+        : isSet(object.auth_revision)
+        ? BigInt(object.auth_revision)
+        : 0n,
     };
   },
 
@@ -206,6 +306,12 @@ export const RequestHeader: MessageFns<RequestHeader> = {
     if (message.proposedAtMs !== 0n) {
       obj.proposedAtMs = message.proposedAtMs.toString();
     }
+    if (message.username !== "") {
+      obj.username = message.username;
+    }
+    if (message.authRevision !== 0n) {
+      obj.authRevision = message.authRevision.toString();
+    }
     return obj;
   },
 
@@ -218,6 +324,10 @@ export const RequestHeader: MessageFns<RequestHeader> = {
     message.memberId = (object.memberId !== undefined && object.memberId !== null) ? BigInt(object.memberId) : 0n;
     message.proposedAtMs = (object.proposedAtMs !== undefined && object.proposedAtMs !== null)
       ? BigInt(object.proposedAtMs)
+      : 0n;
+    message.username = object.username ?? "";
+    message.authRevision = (object.authRevision !== undefined && object.authRevision !== null)
+      ? BigInt(object.authRevision)
       : 0n;
     return message;
   },
@@ -262,6 +372,54 @@ export const InternalRequest: MessageFns<InternalRequest> = {
         break;
       case "memberPeerUrls":
         MemberPeerUrls.encode(message.request.value, writer.uint32(170).fork()).join();
+        break;
+      case "authEnable":
+        AuthEnableRequest.encode(message.request.value, writer.uint32(8002).fork()).join();
+        break;
+      case "authDisable":
+        AuthDisableRequest.encode(message.request.value, writer.uint32(8090).fork()).join();
+        break;
+      case "authenticate":
+        InternalAuthenticateRequest.encode(message.request.value, writer.uint32(8098).fork()).join();
+        break;
+      case "authUserAdd":
+        AuthUserAdd.encode(message.request.value, writer.uint32(8802).fork()).join();
+        break;
+      case "authUserDelete":
+        AuthUserDeleteRequest.encode(message.request.value, writer.uint32(8810).fork()).join();
+        break;
+      case "authUserGet":
+        AuthUserGetRequest.encode(message.request.value, writer.uint32(8818).fork()).join();
+        break;
+      case "authUserChangePassword":
+        AuthUserChangePassword.encode(message.request.value, writer.uint32(8826).fork()).join();
+        break;
+      case "authUserGrantRole":
+        AuthUserGrantRoleRequest.encode(message.request.value, writer.uint32(8834).fork()).join();
+        break;
+      case "authUserRevokeRole":
+        AuthUserRevokeRoleRequest.encode(message.request.value, writer.uint32(8842).fork()).join();
+        break;
+      case "authUserList":
+        AuthUserListRequest.encode(message.request.value, writer.uint32(8850).fork()).join();
+        break;
+      case "authRoleList":
+        AuthRoleListRequest.encode(message.request.value, writer.uint32(8858).fork()).join();
+        break;
+      case "authRoleAdd":
+        AuthRoleAddRequest.encode(message.request.value, writer.uint32(9602).fork()).join();
+        break;
+      case "authRoleDelete":
+        AuthRoleDeleteRequest.encode(message.request.value, writer.uint32(9610).fork()).join();
+        break;
+      case "authRoleGet":
+        AuthRoleGetRequest.encode(message.request.value, writer.uint32(9618).fork()).join();
+        break;
+      case "authRoleGrantPermission":
+        AuthRoleGrantPermissionRequest.encode(message.request.value, writer.uint32(9626).fork()).join();
+        break;
+      case "authRoleRevokePermission":
+        AuthRoleRevokePermissionRequest.encode(message.request.value, writer.uint32(9634).fork()).join();
         break;
     }
     return writer;
@@ -371,6 +529,152 @@ export const InternalRequest: MessageFns<InternalRequest> = {
             message.request = { $case: "memberPeerUrls", value: MemberPeerUrls.decode(reader, reader.uint32()) };
             continue;
           }
+          case 1000: {
+            if (tag !== 8002) {
+              break;
+            }
+
+            message.request = { $case: "authEnable", value: AuthEnableRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 1011: {
+            if (tag !== 8090) {
+              break;
+            }
+
+            message.request = { $case: "authDisable", value: AuthDisableRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 1012: {
+            if (tag !== 8098) {
+              break;
+            }
+
+            message.request = {
+              $case: "authenticate",
+              value: InternalAuthenticateRequest.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 1100: {
+            if (tag !== 8802) {
+              break;
+            }
+
+            message.request = { $case: "authUserAdd", value: AuthUserAdd.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 1101: {
+            if (tag !== 8810) {
+              break;
+            }
+
+            message.request = { $case: "authUserDelete", value: AuthUserDeleteRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 1102: {
+            if (tag !== 8818) {
+              break;
+            }
+
+            message.request = { $case: "authUserGet", value: AuthUserGetRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 1103: {
+            if (tag !== 8826) {
+              break;
+            }
+
+            message.request = {
+              $case: "authUserChangePassword",
+              value: AuthUserChangePassword.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 1104: {
+            if (tag !== 8834) {
+              break;
+            }
+
+            message.request = {
+              $case: "authUserGrantRole",
+              value: AuthUserGrantRoleRequest.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 1105: {
+            if (tag !== 8842) {
+              break;
+            }
+
+            message.request = {
+              $case: "authUserRevokeRole",
+              value: AuthUserRevokeRoleRequest.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 1106: {
+            if (tag !== 8850) {
+              break;
+            }
+
+            message.request = { $case: "authUserList", value: AuthUserListRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 1107: {
+            if (tag !== 8858) {
+              break;
+            }
+
+            message.request = { $case: "authRoleList", value: AuthRoleListRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 1200: {
+            if (tag !== 9602) {
+              break;
+            }
+
+            message.request = { $case: "authRoleAdd", value: AuthRoleAddRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 1201: {
+            if (tag !== 9610) {
+              break;
+            }
+
+            message.request = { $case: "authRoleDelete", value: AuthRoleDeleteRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 1202: {
+            if (tag !== 9618) {
+              break;
+            }
+
+            message.request = { $case: "authRoleGet", value: AuthRoleGetRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 1203: {
+            if (tag !== 9626) {
+              break;
+            }
+
+            message.request = {
+              $case: "authRoleGrantPermission",
+              value: AuthRoleGrantPermissionRequest.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 1204: {
+            if (tag !== 9634) {
+              break;
+            }
+
+            message.request = {
+              $case: "authRoleRevokePermission",
+              value: AuthRoleRevokePermissionRequest.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -418,6 +722,80 @@ export const InternalRequest: MessageFns<InternalRequest> = {
         ? { $case: "memberPeerUrls", value: MemberPeerUrls.fromJSON(object.memberPeerUrls) }
         : isSet(object.member_peer_urls)
         ? { $case: "memberPeerUrls", value: MemberPeerUrls.fromJSON(object.member_peer_urls) }
+        : isSet(object.authEnable)
+        ? { $case: "authEnable", value: AuthEnableRequest.fromJSON(object.authEnable) }
+        : isSet(object.auth_enable)
+        ? { $case: "authEnable", value: AuthEnableRequest.fromJSON(object.auth_enable) }
+        : isSet(object.authDisable)
+        ? { $case: "authDisable", value: AuthDisableRequest.fromJSON(object.authDisable) }
+        : isSet(object.auth_disable)
+        ? { $case: "authDisable", value: AuthDisableRequest.fromJSON(object.auth_disable) }
+        : isSet(object.authenticate)
+        ? { $case: "authenticate", value: InternalAuthenticateRequest.fromJSON(object.authenticate) }
+        : isSet(object.authUserAdd)
+        ? { $case: "authUserAdd", value: AuthUserAdd.fromJSON(object.authUserAdd) }
+        : isSet(object.auth_user_add)
+        ? { $case: "authUserAdd", value: AuthUserAdd.fromJSON(object.auth_user_add) }
+        : isSet(object.authUserDelete)
+        ? { $case: "authUserDelete", value: AuthUserDeleteRequest.fromJSON(object.authUserDelete) }
+        : isSet(object.auth_user_delete)
+        ? { $case: "authUserDelete", value: AuthUserDeleteRequest.fromJSON(object.auth_user_delete) }
+        : isSet(object.authUserGet)
+        ? { $case: "authUserGet", value: AuthUserGetRequest.fromJSON(object.authUserGet) }
+        : isSet(object.auth_user_get)
+        ? { $case: "authUserGet", value: AuthUserGetRequest.fromJSON(object.auth_user_get) }
+        : isSet(object.authUserChangePassword)
+        ? { $case: "authUserChangePassword", value: AuthUserChangePassword.fromJSON(object.authUserChangePassword) }
+        : isSet(object.auth_user_change_password)
+        ? { $case: "authUserChangePassword", value: AuthUserChangePassword.fromJSON(object.auth_user_change_password) }
+        : isSet(object.authUserGrantRole)
+        ? { $case: "authUserGrantRole", value: AuthUserGrantRoleRequest.fromJSON(object.authUserGrantRole) }
+        : isSet(object.auth_user_grant_role)
+        ? { $case: "authUserGrantRole", value: AuthUserGrantRoleRequest.fromJSON(object.auth_user_grant_role) }
+        : isSet(object.authUserRevokeRole)
+        ? { $case: "authUserRevokeRole", value: AuthUserRevokeRoleRequest.fromJSON(object.authUserRevokeRole) }
+        : isSet(object.auth_user_revoke_role)
+        ? { $case: "authUserRevokeRole", value: AuthUserRevokeRoleRequest.fromJSON(object.auth_user_revoke_role) }
+        : isSet(object.authUserList)
+        ? { $case: "authUserList", value: AuthUserListRequest.fromJSON(object.authUserList) }
+        : isSet(object.auth_user_list)
+        ? { $case: "authUserList", value: AuthUserListRequest.fromJSON(object.auth_user_list) }
+        : isSet(object.authRoleList)
+        ? { $case: "authRoleList", value: AuthRoleListRequest.fromJSON(object.authRoleList) }
+        : isSet(object.auth_role_list)
+        ? { $case: "authRoleList", value: AuthRoleListRequest.fromJSON(object.auth_role_list) }
+        : isSet(object.authRoleAdd)
+        ? { $case: "authRoleAdd", value: AuthRoleAddRequest.fromJSON(object.authRoleAdd) }
+        : isSet(object.auth_role_add)
+        ? { $case: "authRoleAdd", value: AuthRoleAddRequest.fromJSON(object.auth_role_add) }
+        : isSet(object.authRoleDelete)
+        ? { $case: "authRoleDelete", value: AuthRoleDeleteRequest.fromJSON(object.authRoleDelete) }
+        : isSet(object.auth_role_delete)
+        ? { $case: "authRoleDelete", value: AuthRoleDeleteRequest.fromJSON(object.auth_role_delete) }
+        : isSet(object.authRoleGet)
+        ? { $case: "authRoleGet", value: AuthRoleGetRequest.fromJSON(object.authRoleGet) }
+        : isSet(object.auth_role_get)
+        ? { $case: "authRoleGet", value: AuthRoleGetRequest.fromJSON(object.auth_role_get) }
+        : isSet(object.authRoleGrantPermission)
+        ? {
+          $case: "authRoleGrantPermission",
+          value: AuthRoleGrantPermissionRequest.fromJSON(object.authRoleGrantPermission),
+        }
+        : isSet(object.auth_role_grant_permission)
+        ? {
+          $case: "authRoleGrantPermission",
+          value: AuthRoleGrantPermissionRequest.fromJSON(object.auth_role_grant_permission),
+        }
+        : isSet(object.authRoleRevokePermission)
+        ? {
+          $case: "authRoleRevokePermission",
+          value: AuthRoleRevokePermissionRequest.fromJSON(object.authRoleRevokePermission),
+        }
+        : isSet(object.auth_role_revoke_permission)
+        ? {
+          $case: "authRoleRevokePermission",
+          value: AuthRoleRevokePermissionRequest.fromJSON(object.auth_role_revoke_permission),
+        }
         : undefined,
     };
   },
@@ -447,6 +825,38 @@ export const InternalRequest: MessageFns<InternalRequest> = {
       obj.memberAttributes = MemberAttributes.toJSON(message.request.value);
     } else if (message.request?.$case === "memberPeerUrls") {
       obj.memberPeerUrls = MemberPeerUrls.toJSON(message.request.value);
+    } else if (message.request?.$case === "authEnable") {
+      obj.authEnable = AuthEnableRequest.toJSON(message.request.value);
+    } else if (message.request?.$case === "authDisable") {
+      obj.authDisable = AuthDisableRequest.toJSON(message.request.value);
+    } else if (message.request?.$case === "authenticate") {
+      obj.authenticate = InternalAuthenticateRequest.toJSON(message.request.value);
+    } else if (message.request?.$case === "authUserAdd") {
+      obj.authUserAdd = AuthUserAdd.toJSON(message.request.value);
+    } else if (message.request?.$case === "authUserDelete") {
+      obj.authUserDelete = AuthUserDeleteRequest.toJSON(message.request.value);
+    } else if (message.request?.$case === "authUserGet") {
+      obj.authUserGet = AuthUserGetRequest.toJSON(message.request.value);
+    } else if (message.request?.$case === "authUserChangePassword") {
+      obj.authUserChangePassword = AuthUserChangePassword.toJSON(message.request.value);
+    } else if (message.request?.$case === "authUserGrantRole") {
+      obj.authUserGrantRole = AuthUserGrantRoleRequest.toJSON(message.request.value);
+    } else if (message.request?.$case === "authUserRevokeRole") {
+      obj.authUserRevokeRole = AuthUserRevokeRoleRequest.toJSON(message.request.value);
+    } else if (message.request?.$case === "authUserList") {
+      obj.authUserList = AuthUserListRequest.toJSON(message.request.value);
+    } else if (message.request?.$case === "authRoleList") {
+      obj.authRoleList = AuthRoleListRequest.toJSON(message.request.value);
+    } else if (message.request?.$case === "authRoleAdd") {
+      obj.authRoleAdd = AuthRoleAddRequest.toJSON(message.request.value);
+    } else if (message.request?.$case === "authRoleDelete") {
+      obj.authRoleDelete = AuthRoleDeleteRequest.toJSON(message.request.value);
+    } else if (message.request?.$case === "authRoleGet") {
+      obj.authRoleGet = AuthRoleGetRequest.toJSON(message.request.value);
+    } else if (message.request?.$case === "authRoleGrantPermission") {
+      obj.authRoleGrantPermission = AuthRoleGrantPermissionRequest.toJSON(message.request.value);
+    } else if (message.request?.$case === "authRoleRevokePermission") {
+      obj.authRoleRevokePermission = AuthRoleRevokePermissionRequest.toJSON(message.request.value);
     }
     return obj;
   },
@@ -523,7 +933,442 @@ export const InternalRequest: MessageFns<InternalRequest> = {
         }
         break;
       }
+      case "authEnable": {
+        if (object.request?.value !== undefined && object.request?.value !== null) {
+          message.request = { $case: "authEnable", value: AuthEnableRequest.fromPartial(object.request.value) };
+        }
+        break;
+      }
+      case "authDisable": {
+        if (object.request?.value !== undefined && object.request?.value !== null) {
+          message.request = { $case: "authDisable", value: AuthDisableRequest.fromPartial(object.request.value) };
+        }
+        break;
+      }
+      case "authenticate": {
+        if (object.request?.value !== undefined && object.request?.value !== null) {
+          message.request = {
+            $case: "authenticate",
+            value: InternalAuthenticateRequest.fromPartial(object.request.value),
+          };
+        }
+        break;
+      }
+      case "authUserAdd": {
+        if (object.request?.value !== undefined && object.request?.value !== null) {
+          message.request = { $case: "authUserAdd", value: AuthUserAdd.fromPartial(object.request.value) };
+        }
+        break;
+      }
+      case "authUserDelete": {
+        if (object.request?.value !== undefined && object.request?.value !== null) {
+          message.request = { $case: "authUserDelete", value: AuthUserDeleteRequest.fromPartial(object.request.value) };
+        }
+        break;
+      }
+      case "authUserGet": {
+        if (object.request?.value !== undefined && object.request?.value !== null) {
+          message.request = { $case: "authUserGet", value: AuthUserGetRequest.fromPartial(object.request.value) };
+        }
+        break;
+      }
+      case "authUserChangePassword": {
+        if (object.request?.value !== undefined && object.request?.value !== null) {
+          message.request = {
+            $case: "authUserChangePassword",
+            value: AuthUserChangePassword.fromPartial(object.request.value),
+          };
+        }
+        break;
+      }
+      case "authUserGrantRole": {
+        if (object.request?.value !== undefined && object.request?.value !== null) {
+          message.request = {
+            $case: "authUserGrantRole",
+            value: AuthUserGrantRoleRequest.fromPartial(object.request.value),
+          };
+        }
+        break;
+      }
+      case "authUserRevokeRole": {
+        if (object.request?.value !== undefined && object.request?.value !== null) {
+          message.request = {
+            $case: "authUserRevokeRole",
+            value: AuthUserRevokeRoleRequest.fromPartial(object.request.value),
+          };
+        }
+        break;
+      }
+      case "authUserList": {
+        if (object.request?.value !== undefined && object.request?.value !== null) {
+          message.request = { $case: "authUserList", value: AuthUserListRequest.fromPartial(object.request.value) };
+        }
+        break;
+      }
+      case "authRoleList": {
+        if (object.request?.value !== undefined && object.request?.value !== null) {
+          message.request = { $case: "authRoleList", value: AuthRoleListRequest.fromPartial(object.request.value) };
+        }
+        break;
+      }
+      case "authRoleAdd": {
+        if (object.request?.value !== undefined && object.request?.value !== null) {
+          message.request = { $case: "authRoleAdd", value: AuthRoleAddRequest.fromPartial(object.request.value) };
+        }
+        break;
+      }
+      case "authRoleDelete": {
+        if (object.request?.value !== undefined && object.request?.value !== null) {
+          message.request = { $case: "authRoleDelete", value: AuthRoleDeleteRequest.fromPartial(object.request.value) };
+        }
+        break;
+      }
+      case "authRoleGet": {
+        if (object.request?.value !== undefined && object.request?.value !== null) {
+          message.request = { $case: "authRoleGet", value: AuthRoleGetRequest.fromPartial(object.request.value) };
+        }
+        break;
+      }
+      case "authRoleGrantPermission": {
+        if (object.request?.value !== undefined && object.request?.value !== null) {
+          message.request = {
+            $case: "authRoleGrantPermission",
+            value: AuthRoleGrantPermissionRequest.fromPartial(object.request.value),
+          };
+        }
+        break;
+      }
+      case "authRoleRevokePermission": {
+        if (object.request?.value !== undefined && object.request?.value !== null) {
+          message.request = {
+            $case: "authRoleRevokePermission",
+            value: AuthRoleRevokePermissionRequest.fromPartial(object.request.value),
+          };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseInternalAuthenticateRequest(): InternalAuthenticateRequest {
+  return { name: "", simpleToken: "", token: "" };
+}
+
+export const InternalAuthenticateRequest: MessageFns<InternalAuthenticateRequest> = {
+  encode(message: InternalAuthenticateRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.simpleToken !== "") {
+      writer.uint32(26).string(message.simpleToken);
+    }
+    if (message.token !== "") {
+      writer.uint32(34).string(message.token);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InternalAuthenticateRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInternalAuthenticateRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.simpleToken = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InternalAuthenticateRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      simpleToken: isSet(object.simpleToken)
+        ? globalThis.String(object.simpleToken)
+        : isSet(object.simple_token)
+        ? globalThis.String(object.simple_token)
+        : "",
+      token: isSet(object.token) ? globalThis.String(object.token) : "",
+    };
+  },
+
+  toJSON(message: InternalAuthenticateRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.simpleToken !== "") {
+      obj.simpleToken = message.simpleToken;
+    }
+    if (message.token !== "") {
+      obj.token = message.token;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InternalAuthenticateRequest>, I>>(base?: I): InternalAuthenticateRequest {
+    return InternalAuthenticateRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InternalAuthenticateRequest>, I>>(object: I): InternalAuthenticateRequest {
+    const message = createBaseInternalAuthenticateRequest();
+    message.name = object.name ?? "";
+    message.simpleToken = object.simpleToken ?? "";
+    message.token = object.token ?? "";
+    return message;
+  },
+};
+
+function createBaseAuthUserAdd(): AuthUserAdd {
+  return { name: "", hashedPassword: "", options: undefined, hasOptions: false };
+}
+
+export const AuthUserAdd: MessageFns<AuthUserAdd> = {
+  encode(message: AuthUserAdd, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.hashedPassword !== "") {
+      writer.uint32(18).string(message.hashedPassword);
+    }
+    if (message.options !== undefined) {
+      UserAddOptions.encode(message.options, writer.uint32(26).fork()).join();
+    }
+    if (message.hasOptions !== false) {
+      writer.uint32(32).bool(message.hasOptions);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuthUserAdd {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuthUserAdd();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.hashedPassword = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.options = UserAddOptions.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.hasOptions = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuthUserAdd {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      hashedPassword: isSet(object.hashedPassword)
+        ? globalThis.String(object.hashedPassword)
+        : isSet(object.hashed_password)
+        ? globalThis.String(object.hashed_password)
+        : "",
+      options: isSet(object.options) ? UserAddOptions.fromJSON(object.options) : undefined,
+      hasOptions: isSet(object.hasOptions)
+        ? globalThis.Boolean(object.hasOptions)
+        : isSet(object.has_options)
+        ? globalThis.Boolean(object.has_options)
+        : false,
+    };
+  },
+
+  toJSON(message: AuthUserAdd): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.hashedPassword !== "") {
+      obj.hashedPassword = message.hashedPassword;
+    }
+    if (message.options !== undefined) {
+      obj.options = UserAddOptions.toJSON(message.options);
+    }
+    if (message.hasOptions !== false) {
+      obj.hasOptions = message.hasOptions;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AuthUserAdd>, I>>(base?: I): AuthUserAdd {
+    return AuthUserAdd.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AuthUserAdd>, I>>(object: I): AuthUserAdd {
+    const message = createBaseAuthUserAdd();
+    message.name = object.name ?? "";
+    message.hashedPassword = object.hashedPassword ?? "";
+    message.options = (object.options !== undefined && object.options !== null)
+      ? UserAddOptions.fromPartial(object.options)
+      : undefined;
+    message.hasOptions = object.hasOptions ?? false;
+    return message;
+  },
+};
+
+function createBaseAuthUserChangePassword(): AuthUserChangePassword {
+  return { name: "", hashedPassword: "" };
+}
+
+export const AuthUserChangePassword: MessageFns<AuthUserChangePassword> = {
+  encode(message: AuthUserChangePassword, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.hashedPassword !== "") {
+      writer.uint32(18).string(message.hashedPassword);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuthUserChangePassword {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuthUserChangePassword();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.hashedPassword = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuthUserChangePassword {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      hashedPassword: isSet(object.hashedPassword)
+        ? globalThis.String(object.hashedPassword)
+        : isSet(object.hashed_password)
+        ? globalThis.String(object.hashed_password)
+        : "",
+    };
+  },
+
+  toJSON(message: AuthUserChangePassword): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.hashedPassword !== "") {
+      obj.hashedPassword = message.hashedPassword;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AuthUserChangePassword>, I>>(base?: I): AuthUserChangePassword {
+    return AuthUserChangePassword.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AuthUserChangePassword>, I>>(object: I): AuthUserChangePassword {
+    const message = createBaseAuthUserChangePassword();
+    message.name = object.name ?? "";
+    message.hashedPassword = object.hashedPassword ?? "";
     return message;
   },
 };
