@@ -15,7 +15,7 @@ import { createHealthService, HealthState } from '../api/health-service.js';
 import { createHttpServer, type HttpDeps } from '../api/http/handler.js';
 import { listenForMetrics } from '../api/http/metrics-listener.js';
 import { DEFAULT_QUOTA_BYTES, QuotaChecker } from '../alarm/index.js';
-import { createKvService } from '../api/kv-service.js';
+import { createKvService, KV_SERVICE_DEFINITION } from '../api/kv-service.js';
 import { createLeasePeerService, PeerLeaseForwarder } from '../api/lease-peer.js';
 import { createLeaseService } from '../api/lease-service.js';
 import { createMaintenanceService } from '../api/maintenance-service.js';
@@ -37,7 +37,7 @@ import { ETCD_API_VERSION } from '../version.js';
 import { MembershipManager } from './membership-manager.js';
 import { createServerMetrics } from './metrics.js';
 import { publishAttributes } from './publish.js';
-import { planStartup } from './startup.js';
+import { planStartup, removeSnapshotLeftovers } from './startup.js';
 import { LeaseExpiryLoop, minLeaseTtlSeconds } from './lease-expiry.js';
 import { LeaderLeases } from './lease-renewer.js';
 import { Proposer } from './proposer.js';
@@ -69,6 +69,8 @@ export interface RunningMember {
   close(): Promise<void>;
 }
 
+/** How long a removed member keeps serving before it stops (answers in flight get out). */
+const REMOVED_STOP_DELAY_MS = 500;
 /** etcd's --strict-reconfig-check default. */
 const STRICT_RECONFIG_CHECK = true;
 
@@ -115,7 +117,10 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   const transport = new PeerTransport({
     memberId, clusterId, snapshotDir, registry, logger,
     handler: {
-      step: (m) => driver().step(m),
+      // A removed member that comes back must not disrupt the cluster with its campaigns.
+      step: (m) => {
+        if (!applier.members.isRemoved(m.from)) driver().step(m);
+      },
       receiveSnapshot: (m, path) => driver().receiveSnapshot(m, path),
       reportUnreachable: (id) => driver().reportUnreachable(id),
       reportSnapshot: (id, status) => driver().reportSnapshot(id, status),
@@ -173,9 +178,11 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
       snapshotFile: (snap) => join(snapshotDir, `${snap.metadata.term}-${snap.metadata.index}.db`),
       onRemoved: () => {
         logger.warn('the member has been permanently removed from the cluster; the data-dir used by this member must be removed', { 'member-id': formatId(memberId) });
-        removed();
+        // Leave a moment for the answer to the MemberRemove that removed us, if we took it.
+        setTimeout(removed, REMOVED_STOP_DELAY_MS);
       },
     });
+    removeSnapshotLeftovers(memberDir, snapshotDir);
     // Peers are heard only once the driver exists: a message stepped earlier would find no one.
     for (const url of config.listenPeerUrls) {
       const listener = await listenForPeers(url, transport, [
@@ -228,7 +235,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   const addService = <S extends ServiceDefinition>(service: S, implementation: UntypedServiceImplementation): void => services.add(service, implementation);
   const quota = new QuotaChecker(config.quotaBackendBytes, () => backend.sizeInUseBytes());
   const readBarrier = (): Promise<void> => raftDriver.readBarrier();
-  addService(etcdserverpb.KVService, createKvService(ctx, { identity, kv, proposer, maxTxnOps: config.maxTxnOps, quota, readBarrier }));
+  addService(KV_SERVICE_DEFINITION, createKvService(ctx, { identity, kv, proposer, maxTxnOps: config.maxTxnOps, quota, readBarrier }));
   addService(etcdserverpb.MaintenanceService, createMaintenanceService(ctx, {
     identity, backend, kv, alarms: applier.alarms, proposer, raftStatus: () => raftDriver.status(),
     snapshotWorkDir: memberDir,

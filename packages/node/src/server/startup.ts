@@ -8,6 +8,8 @@
  *   list exactly its members (the new one, added with MemberAdd, included), and this member's id
  *   is the one MemberAdd gave it. Its log starts empty: the leader sends it a snapshot.
  */
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join as joinPath } from 'node:path';
 import { BootstrapError, formatId, resolveInitialCluster, type Member, type MembershipStore } from '../cluster/index.js';
 import type { Config } from '../config/index.js';
 import { bootstrapWal, type Wal, type WalIdentity } from '../raft-driver/index.js';
@@ -55,13 +57,20 @@ export async function planStartup(deps: StartupDeps): Promise<StartupPlan> {
       return { identity: saved, remoteMembers: [] };
     }
   }
-  const plan = config.initialClusterState === 'existing' ? await join(deps) : found(deps);
+  const plan = config.initialClusterState === 'existing' ? await join(deps) : await found(deps);
   wal.saveIdentity(plan.identity);
   return plan;
 }
 
-function found({ config, wal, backend, members, appliedIndex }: StartupDeps): StartupPlan {
+async function found({ config, wal, backend, members, appliedIndex, fetchCluster }: StartupDeps): Promise<StartupPlan> {
   const bootstrap = resolveInitialCluster(config);
+  // etcd's isMemberBootstrapped: a member that already served this cluster (it published client
+  // URLs) must not found it again from an empty data dir — it could vote twice in one term.
+  const remote = await fetchCluster(otherPeerUrls(config)).catch(() => undefined);
+  const published = remote?.members.find((m) => m.ID === bootstrap.self.id && m.clientURLs.length > 0);
+  if (remote?.clusterId === bootstrap.clusterId && published !== undefined) {
+    throw new BootstrapError(`member ${formatId(bootstrap.self.id)} has already been bootstrapped`);
+  }
   const founders: Member[] = bootstrap.members.map((m) => ({ ID: m.id, name: m.name, peerURLs: [...m.peerUrls], clientURLs: [], isLearner: false }));
   if (members.isEmpty()) backend.writeSync((txn) => members.seed(txn, founders));
   // A data dir written before clustering has an applied index but no WAL: its log starts after it.
@@ -91,4 +100,16 @@ async function join({ config, fetchCluster }: StartupDeps): Promise<StartupPlan>
   if (self === undefined) throw new BootstrapError(`couldn't find local name "${config.name}" in the initial cluster configuration`);
   if (self.name !== '') throw new BootstrapError(`member ${formatId(self.ID)} has already been bootstrapped`);
   return { identity: { memberId: self.ID, clusterId: remote.clusterId }, remoteMembers: remote.members };
+}
+
+/**
+ * Removes what an earlier run left behind: received snapshot files (installed, refused as stale, or
+ * half-received `.part` files) and the backend copies made to send to followers. Called once the
+ * raft driver has installed the snapshot its WAL may still be waiting for.
+ */
+export function removeSnapshotLeftovers(memberDir: string, snapshotDir: string): void {
+  for (const name of existsSync(snapshotDir) ? readdirSync(snapshotDir) : []) rmSync(joinPath(snapshotDir, name), { force: true });
+  for (const name of readdirSync(memberDir)) {
+    if (name.startsWith('snap-out-') || name.startsWith('snapshot-')) rmSync(joinPath(memberDir, name), { recursive: true, force: true });
+  }
 }
