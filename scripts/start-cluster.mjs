@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // `npm start`: a local Corvid cluster on 127.0.0.1, as etcd's Procfile runs one — members infra1..infraN with client
 // ports 2379, 22379, 32379 (then 42379, 52379) and peer ports 2380, 22380, 32380 (42380, 52380), data under
-// ./corvid-data/<name> in the working folder. Every line a member prints is prefixed with its name. Once every
-// member answers /health, it prints the endpoints and an etcdctl line to try. Ctrl-C (SIGINT) or SIGTERM stops the
-// members (SIGTERM, then SIGKILL after a deadline) and exits 0.
+// ./corvid-data/<name> in the working folder (where `npm start` was typed). Every line a member prints is prefixed
+// with its name. Once every member answers /health, it prints the endpoints and an etcdctl line to try. Ctrl-C
+// (SIGINT) or SIGTERM stops the members (SIGTERM, then SIGKILL after a deadline) and exits 0 (npm itself then
+// reports 130 for the Ctrl-C it also received).
 //
 // Options (flag or environment variable):
 //   --members N       CORVID_MEMBERS      how many members, 1 to 5 (default 3)
@@ -40,7 +41,8 @@ if (flags.help) {
 
 const count = Number(flags.members ?? process.env.CORVID_MEMBERS ?? 3);
 const basePort = flags['base-port'] ?? process.env.CORVID_BASE_PORT;
-const dataRoot = resolve(flags['data-dir'] ?? process.env.CORVID_DATA_DIR ?? 'corvid-data');
+// npm runs scripts in the package root; INIT_CWD is the folder `npm start` was typed in.
+const dataRoot = resolve(process.env.INIT_CWD ?? process.cwd(), flags['data-dir'] ?? process.env.CORVID_DATA_DIR ?? 'corvid-data');
 if (!Number.isInteger(count) || count < 1 || count > 5) fail(`--members must be 1 to 5, not ${count}`);
 if (basePort !== undefined && !(Number(basePort) > 0 && Number(basePort) + 2 * count < 65536)) fail(`bad --base-port ${basePort}`);
 if (!flags.etcd && !existsSync(CORVID_MAIN)) fail(`Corvid is not built (${CORVID_MAIN} is missing): run "npm run build" first`);

@@ -52,7 +52,8 @@ test(`npm start's launcher runs a local ${MEMBERS}-member ${SUBJECT} cluster and
   const cwd = await group.tempDir('corvid-launcher-');
   const base = await freePortRun();
   const args = [join(REPO_ROOT, 'scripts/start-cluster.mjs'), '--base-port', String(base), ...(SUBJECT === 'etcd' ? ['--etcd'] : [])];
-  const script = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  // INIT_CWD is where npm was started (the script keeps data there); jest run by `npm test` would pass the repo's.
+  const script = spawn(process.execPath, args, { cwd, env: { ...process.env, INIT_CWD: cwd }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   script.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   script.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
