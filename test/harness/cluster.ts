@@ -92,6 +92,8 @@ export function parseEtcdctlJson<T>(text: string): T {
 
 export class Cluster {
   readonly slots: Slot[] = [];
+  /** Every port handed out, so two members never get the same one (the OS may give a closed port out again). */
+  private readonly ports = new Set<number>();
   private readonly maintenance = new Map<string, InstanceType<typeof etcdserverpb.MaintenanceClient>>();
 
   private constructor(
@@ -130,7 +132,7 @@ export class Cluster {
 
   /** A member not yet in the cluster: fresh ports and data dir; start it with `startAdded` after `member add`. */
   async newSlot(name: string): Promise<Slot> {
-    const [clientPort, peerPort] = [await freePort(), await freePort()];
+    const [clientPort, peerPort] = [await this.unusedPort(), await this.unusedPort()];
     return {
       name, clientPort, peerPort,
       dataDir: join(this.root, name),
@@ -142,6 +144,15 @@ export class Cluster {
       initialCluster: '',
       initialClusterState: 'new',
     };
+  }
+
+  private async unusedPort(): Promise<number> {
+    const port = await waitFor(async () => {
+      const p = await freePort();
+      return this.ports.has(p) ? undefined : p;
+    }, 5_000, 'a port no member of this cluster has');
+    this.ports.add(port);
+    return port;
   }
 
   /** Starts an added member with `--initial-cluster-state existing` and the initial cluster `member add` printed. */
