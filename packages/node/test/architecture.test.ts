@@ -19,6 +19,7 @@ const RANK: Readonly<Record<string, number>> = {
   peer: 3,
   mvcc: 2,
   alarm: 2,
+  auth: 2,
   lease: 2,
   cluster: 2,
   storage: 1,

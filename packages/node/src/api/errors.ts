@@ -57,6 +57,25 @@ export const CATALOGUE: Readonly<Record<ErrorCode, CatalogueEntry>> = {
   BadLeaderTransferee: { code: status.FAILED_PRECONDITION, text: 'etcdserver: bad leader transferee' },
   NotSupportedForLearner: { code: status.UNAVAILABLE, text: 'etcdserver: rpc not supported for learner' },
   TimeoutLeaderTransfer: { code: status.UNAVAILABLE, text: 'etcdserver: request timed out, leader transfer took too long' },
+  // auth (etcd 3.4's rpctypes.ErrGRPC*, checked by test/differential/auth-errors.test.ts)
+  AuthUserEmpty: { code: status.INVALID_ARGUMENT, text: 'etcdserver: user name is empty' },
+  AuthRoleEmpty: { code: status.INVALID_ARGUMENT, text: 'etcdserver: role name is empty' },
+  AuthFailed: { code: status.INVALID_ARGUMENT, text: 'etcdserver: authentication failed, invalid user ID or password' },
+  // etcd 3.4 has no gRPC error for auth.ErrNoPasswordUser: it reaches the client as Unknown with the auth package's text.
+  NoPasswordUser: { code: status.UNKNOWN, text: 'auth: authentication failed, password was given for no password user' },
+  PermissionDenied: { code: status.PERMISSION_DENIED, text: 'etcdserver: permission denied' },
+  InvalidAuthToken: { code: status.UNAUTHENTICATED, text: 'etcdserver: invalid auth token' },
+  RootUserNotExist: { code: status.FAILED_PRECONDITION, text: 'etcdserver: root user does not exist' },
+  RootRoleNotExist: { code: status.FAILED_PRECONDITION, text: 'etcdserver: root user does not have root role' },
+  UserAlreadyExist: { code: status.FAILED_PRECONDITION, text: 'etcdserver: user name already exists' },
+  RoleAlreadyExist: { code: status.FAILED_PRECONDITION, text: 'etcdserver: role name already exists' },
+  UserNotFound: { code: status.FAILED_PRECONDITION, text: 'etcdserver: user name not found' },
+  RoleNotFound: { code: status.FAILED_PRECONDITION, text: 'etcdserver: role name not found' },
+  RoleNotGranted: { code: status.FAILED_PRECONDITION, text: 'etcdserver: role is not granted to the user' },
+  PermissionNotGranted: { code: status.FAILED_PRECONDITION, text: 'etcdserver: permission is not granted to the role' },
+  AuthNotEnabled: { code: status.FAILED_PRECONDITION, text: 'etcdserver: authentication is not enabled' },
+  InvalidAuthMgmt: { code: status.INVALID_ARGUMENT, text: 'etcdserver: invalid auth management' },
+  AuthOldRevision: { code: status.INVALID_ARGUMENT, text: 'etcdserver: revision of auth store is old' },
 };
 
 /** What an unexpected failure looks like on the wire; the caller logs and counts it. */

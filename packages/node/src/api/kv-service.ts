@@ -4,9 +4,11 @@
  */
 import { etcdserverpb } from '@corvid/proto';
 import type { QuotaChecker, QuotaRequest } from '../alarm/index.js';
+import type { AuthGate } from '../auth/index.js';
 import { CorvidError, isCorvidError } from '../errors/index.js';
 import type { KvStore } from '../mvcc/index.js';
 import type { Proposer } from '../server/proposer.js';
+import { tokenOf } from './auth-caller.js';
 import { withHeader, type MemberIdentity } from './header.js';
 import { unary, type UnaryContext } from './unary.js';
 import { checkDeleteRequest, checkPutRequest, checkRangeRequest, checkTxn } from './validate.js';
@@ -19,6 +21,8 @@ export interface KvServiceDeps {
   readonly quota: QuotaChecker;
   /** Resolves when a linearizable read may be served locally (ReadIndex); serializable reads skip it. */
   readonly readBarrier: () => Promise<void>;
+  /** Who calls and what they may read; writes are checked by the applier with the caller named here. */
+  readonly auth?: AuthGate;
 }
 
 const SERVICE = 'etcdserverpb.KV';
@@ -26,27 +30,29 @@ const SERVICE = 'etcdserverpb.KV';
 export function createKvService(ctx: UnaryContext, deps: KvServiceDeps): etcdserverpb.KVServer {
   const { identity, kv, proposer } = deps;
   return {
-    range: unary(ctx, SERVICE, 'Range', async (request: etcdserverpb.RangeRequest) => {
+    range: unary(ctx, SERVICE, 'Range', async (request: etcdserverpb.RangeRequest, call) => {
       checkRangeRequest(request);
       if (!request.serializable) await deps.readBarrier();
+      // etcd's doSerialize: the caller, then their read permission, before the read.
+      deps.auth?.checkRead(deps.auth.identify(tokenOf(call.metadata)), request.key, request.rangeEnd);
       return withHeader(identity, kv.range(request));
     }),
-    put: unary(ctx, SERVICE, 'Put', async (request: etcdserverpb.PutRequest) => {
+    put: unary(ctx, SERVICE, 'Put', async (request: etcdserverpb.PutRequest, call) => {
       await checkQuota(deps, { $case: 'put', value: request });
       checkPutRequest(request);
-      return withHeader(identity, (await proposer.propose({ $case: 'put', value: request })) as etcdserverpb.PutResponse);
+      return withHeader(identity, (await proposer.propose({ $case: 'put', value: request }, deps.auth?.identify(tokenOf(call.metadata)))) as etcdserverpb.PutResponse);
     }),
-    deleteRange: unary(ctx, SERVICE, 'DeleteRange', async (request: etcdserverpb.DeleteRangeRequest) => {
+    deleteRange: unary(ctx, SERVICE, 'DeleteRange', async (request: etcdserverpb.DeleteRangeRequest, call) => {
       checkDeleteRequest(request);
-      return withHeader(identity, (await proposer.propose({ $case: 'deleteRange', value: request })) as etcdserverpb.DeleteRangeResponse);
+      return withHeader(identity, (await proposer.propose({ $case: 'deleteRange', value: request }, deps.auth?.identify(tokenOf(call.metadata)))) as etcdserverpb.DeleteRangeResponse);
     }),
-    txn: unary(ctx, SERVICE, 'Txn', async (request: etcdserverpb.TxnRequest) => {
+    txn: unary(ctx, SERVICE, 'Txn', async (request: etcdserverpb.TxnRequest, call) => {
       await checkQuota(deps, { $case: 'txn', value: request });
       checkTxn(request, deps.maxTxnOps);
-      return withHeader(identity, (await proposer.propose({ $case: 'txn', value: request })) as etcdserverpb.TxnResponse);
+      return withHeader(identity, (await proposer.propose({ $case: 'txn', value: request }, deps.auth?.identify(tokenOf(call.metadata)))) as etcdserverpb.TxnResponse);
     }),
-    compact: unary(ctx, SERVICE, 'Compact', async (request: etcdserverpb.CompactionRequest) => {
-      return withHeader(identity, (await proposer.propose({ $case: 'compaction', value: request })) as etcdserverpb.CompactionResponse);
+    compact: unary(ctx, SERVICE, 'Compact', async (request: etcdserverpb.CompactionRequest, call) => {
+      return withHeader(identity, (await proposer.propose({ $case: 'compaction', value: request }, deps.auth?.identify(tokenOf(call.metadata)))) as etcdserverpb.CompactionResponse);
     }),
   };
 }

@@ -13,10 +13,12 @@
  */
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { etcdserverpb } from '@corvid/proto';
+import type { AuthGate } from '../auth/index.js';
 import type { Lessor } from '../lease/index.js';
 import type { KvStore } from '../mvcc/index.js';
 import type { LeaseRenewer } from '../server/lease-renewer.js';
 import type { Proposer } from '../server/proposer.js';
+import { tokenOf } from './auth-caller.js';
 import { drained } from './drained.js';
 import { toServiceError } from './errors.js';
 import { responseHeader, withHeader, type MemberIdentity } from './header.js';
@@ -32,6 +34,8 @@ export interface LeaseServiceDeps {
   readonly minTtlSeconds: number;
   /** A fresh 64-bit id (etcd's reqIDGen.Next()); only its low 63 bits are used. */
   readonly nextId: () => bigint;
+  /** Who calls: a revoke needs write permission on every key of the lease (checked by the applier). */
+  readonly auth?: AuthGate;
 }
 
 const SERVICE = 'etcdserverpb.Lease';
@@ -43,14 +47,16 @@ export function createLeaseService(ctx: UnaryContext, deps: LeaseServiceDeps): e
   const { identity, kv, proposer, lessor, renewer } = deps;
   const header = (): etcdserverpb.ResponseHeader => responseHeader(identity, BigInt(kv.currentRevision()));
   return {
-    leaseGrant: unary(ctx, SERVICE, 'LeaseGrant', async (request: etcdserverpb.LeaseGrantRequest) => {
+    leaseGrant: unary(ctx, SERVICE, 'LeaseGrant', async (request: etcdserverpb.LeaseGrantRequest, call) => {
+      const who = deps.auth?.identify(tokenOf(call.metadata));
       let ID = request.ID;
       while (ID === 0n) ID = deps.nextId() & POSITIVE_INT64;
       const TTL = request.TTL < BigInt(deps.minTtlSeconds) ? BigInt(deps.minTtlSeconds) : request.TTL;
-      return withHeader(identity, (await proposer.propose({ $case: 'leaseGrant', value: { ID, TTL } })) as etcdserverpb.LeaseGrantResponse);
+      return withHeader(identity, (await proposer.propose({ $case: 'leaseGrant', value: { ID, TTL } }, who)) as etcdserverpb.LeaseGrantResponse);
     }),
-    leaseRevoke: unary(ctx, SERVICE, 'LeaseRevoke', async (request: etcdserverpb.LeaseRevokeRequest) => {
-      return withHeader(identity, (await proposer.propose({ $case: 'leaseRevoke', value: { ID: request.ID } })) as etcdserverpb.LeaseRevokeResponse);
+    leaseRevoke: unary(ctx, SERVICE, 'LeaseRevoke', async (request: etcdserverpb.LeaseRevokeRequest, call) => {
+      const who = deps.auth?.identify(tokenOf(call.metadata));
+      return withHeader(identity, (await proposer.propose({ $case: 'leaseRevoke', value: { ID: request.ID } }, who)) as etcdserverpb.LeaseRevokeResponse);
     }),
     leaseKeepAlive: (call: KeepAliveCall) => {
       const metrics = ctx.metrics.startBidiStream(SERVICE, 'LeaseKeepAlive');

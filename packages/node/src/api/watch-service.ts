@@ -8,10 +8,12 @@
  */
 import { status, type ServiceError } from '@grpc/grpc-js';
 import type { etcdserverpb } from '@corvid/proto';
+import type { AuthGate } from '../auth/index.js';
 import { CorvidError } from '../errors/index.js';
 import type { KvStore } from '../mvcc/index.js';
 import type { WatchableStore } from '../mvcc/watch/index.js';
 import type { Logger } from '../util/logger.js';
+import { tokenOf } from './auth-caller.js';
 import { toServiceError } from './errors.js';
 import { checkRequestDecoded } from './grpc-refusals.js';
 import type { MemberIdentity } from './header.js';
@@ -36,6 +38,8 @@ export interface WatchServiceDeps {
   readonly hasLeader: () => boolean;
   readonly leaderCheckIntervalMs: number;
   readonly logger: Logger;
+  /** Each watch is created only if the stream's caller (its `token` metadata) may read its range. */
+  readonly auth?: AuthGate;
 }
 
 export class WatchService {
@@ -82,6 +86,7 @@ export class WatchService {
       fragmentBytes: this.deps.fragmentBytes,
       progressNotifyIntervalMs: this.deps.progressNotifyIntervalMs ?? DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS,
       progressRetryMs: PROGRESS_RETRY_MS,
+      ...(this.deps.auth === undefined ? {} : { mayWatch: watchPermission(this.deps.auth, call) }),
     });
     this.streams.add(stream);
     if (wantsLeader) this.requireLeader.set(stream, call);
@@ -118,4 +123,9 @@ export class WatchService {
     stream.close();
     call.emit('error', { ...error, code: error.code ?? status.UNKNOWN } as ServiceError);
   }
+}
+
+/** etcd's isWatchPermitted for one stream: the caller is read from the stream's metadata at each create. */
+function watchPermission(auth: AuthGate, call: WatchCall): (key: Uint8Array, rangeEnd: Uint8Array) => boolean {
+  return (key, rangeEnd) => auth.mayWatch(tokenOf(call.metadata), key, rangeEnd);
 }

@@ -25,6 +25,8 @@ export interface WatchStreamDeps {
   readonly progressNotifyIntervalMs: number;
   /** How often a deferred progress request looks again whether every watcher is synced. */
   readonly progressRetryMs: number;
+  /** etcd's isWatchPermitted: whether the caller may read [key, rangeEnd) (absent: auth is not wired). */
+  readonly mayWatch?: (key: Uint8Array, rangeEnd: Uint8Array) => boolean;
 }
 
 /** etcd's mvcc errors, sent as a created+canceled response's cancel_reason (mvcc/watcher.go). */
@@ -33,6 +35,8 @@ const ERR_WATCHER_DUPLICATE_ID = 'mvcc: duplicate watch ID provided on the Watch
 /** clientv3.InvalidWatchID: the watch_id of a refused create and of a progress response. */
 const INVALID_WATCH_ID = -1n;
 const ZERO_KEY = Buffer.from([0]);
+/** rpctypes.ErrGRPCPermissionDenied.Error(), the cancel_reason of a watch the caller may not read. */
+const PERMISSION_DENIED_REASON = 'rpc error: code = PermissionDenied desc = etcdserver: permission denied';
 
 interface StreamWatcher {
   readonly watcher: Watcher;
@@ -115,6 +119,12 @@ export class WatchStream implements WatchSink {
     // etcd: an empty key is "\0", the smallest key; range_end "\0" means every key >= key.
     const range = keyRange(c.key.length === 0 ? ZERO_KEY : c.key, c.rangeEnd);
     const refuse = (reason: string): void => this.control({ header: this.header(wsrev), watchId: INVALID_WATCH_ID, created: true, canceled: true, cancelReason: reason });
+    // Checked first, on the key and range end as etcd's recvLoop rewrites them: a range end "\0" becomes
+    // empty, so the check is then on the key alone.
+    const checkedEnd = c.rangeEnd.length === 1 && c.rangeEnd[0] === 0 ? Buffer.alloc(0) : c.rangeEnd;
+    if (this.deps.mayWatch?.(c.key.length === 0 ? ZERO_KEY : c.key, checkedEnd) === false) {
+      return this.control({ header: this.header(wsrev), watchId: c.watchId, created: true, canceled: true, cancelReason: PERMISSION_DENIED_REASON });
+    }
     if (range.empty) return refuse(ERR_EMPTY_WATCHER_RANGE);
     let id = c.watchId;
     if (id === 0n) {

@@ -7,6 +7,7 @@
  */
 import { corvidpb, etcdserverpb } from '@corvid/proto';
 import { AlarmStore, requestCost } from '../alarm/index.js';
+import { AuthStore } from '../auth/index.js';
 import { MembershipStore } from '../cluster/index.js';
 import { assert, CorvidError, isCorvidError } from '../errors/index.js';
 import { Lessor } from '../lease/index.js';
@@ -14,6 +15,7 @@ import type { KvStore, KvWrite } from '../mvcc/index.js';
 import type { Backend, WriteTxn } from '../storage/index.js';
 import { META_APPLIED_INDEX, decodeMetaInt, encodeMetaInt } from '../storage/schema.js';
 import { applyAlarm } from './apply-alarm.js';
+import { applyAuth, checkPermission, isAuthOp, type AuthOp, type AuthResponse } from './apply-auth.js';
 import { applyCompaction } from './apply-compaction.js';
 import { applyDelete, checkDelete } from './apply-delete.js';
 import { applyLeaseCheckpoint, applyLeaseGrant, applyLeaseRevoke } from './apply-lease.js';
@@ -41,6 +43,7 @@ export type ApplyResponse =
   | etcdserverpb.LeaseGrantResponse
   | etcdserverpb.LeaseRevokeResponse
   | etcdserverpb.LeaseCheckpointResponse
+  | AuthResponse
   | MemberChangeResponse;
 
 /**
@@ -61,6 +64,8 @@ export class Applier {
   readonly members: MembershipStore;
   /** Leases and their keys: changed by applied lease entries, puts and deletes. */
   readonly leases: Lessor;
+  /** Users, roles and the auth switch: changed by applied auth entries, and checked for KV ones. */
+  readonly auth: AuthStore;
   private applied: number;
 
   /** `leases`: the member's lessor (with its registry and checkpoint interval); a default one otherwise. */
@@ -70,6 +75,7 @@ export class Applier {
     this.alarms = new AlarmStore(backend);
     this.leases = leases ?? new Lessor(backend);
     this.members = new MembershipStore(backend);
+    this.auth = new AuthStore(backend);
     this.applied = decodeMetaInt(backend.meta.get(META_APPLIED_INDEX), 0);
   }
 
@@ -88,6 +94,7 @@ export class Applier {
     this.alarms.reload();
     this.leases.reload();
     this.members.reload();
+    this.auth.reload();
     this.applied = decodeMetaInt(this.backend.meta.get(META_APPLIED_INDEX), 0);
   }
 
@@ -131,6 +138,7 @@ export class Applier {
       this.alarms.reload();
       this.leases.reload();
       this.members.reload();
+      this.auth.reload();
       this.applied = decodeMetaInt(this.backend.meta.get(META_APPLIED_INDEX), 0);
       throw err;
     }
@@ -152,6 +160,27 @@ export class Applier {
       refusal = isCorvidError(cause) ? cause : new CorvidError('Corrupt', { cause, detail: `conf change ${entry.index} does not decode` });
     }
     return refusal === undefined ? this.membersResult() : { ok: false, error: refusal };
+  }
+
+  /** Auth management and Authenticate (apply-auth.ts); a refusal changes nothing. */
+  private applyAuthEntry(txn: WriteTxn, op: AuthOp, header: corvidpb.RequestHeader | undefined, index: number): ApplyResult {
+    try {
+      return { ok: true, response: applyAuth(txn, this.auth, op, header, index, this.kv.currentRevision()) };
+    } catch (err) {
+      if (isCorvidError(err)) return { ok: false, error: err };
+      throw err;
+    }
+  }
+
+  /** The caller's permission to make this change, checked before anything else about it (etcd's authApplierV3). */
+  private permissionRefusal(op: corvidpb.InternalRequest['request'], header: corvidpb.RequestHeader | undefined): CorvidError | undefined {
+    try {
+      checkPermission(this.auth, this.leases, op, header);
+      return undefined;
+    } catch (err) {
+      if (isCorvidError(err)) return err;
+      throw err;
+    }
   }
 
   private membersResult(): ApplyResult {
@@ -181,8 +210,11 @@ export class Applier {
       return { result: refusal === undefined ? this.membersResult() : { ok: false, error: refusal } };
     }
     if (op?.$case === 'alarm') return { result: { ok: true, response: applyAlarm(txn, this.alarms, op.value) } };
+    if (isAuthOp(op)) return { result: this.applyAuthEntry(txn, op, request.header, entry.index) };
     const refusal = refusedByAlarm(this.alarms, op);
     if (refusal !== undefined) return { result: { ok: false, error: refusal } };
+    const denied = this.permissionRefusal(op, request.header);
+    if (denied !== undefined) return { result: { ok: false, error: denied } };
     if (op?.$case === 'compaction') {
       try {
         const response = applyCompaction(txn, this.kv, op.value);

@@ -9,7 +9,7 @@ export interface FlagSpec {
   readonly kind: FlagKind;
   readonly defaultValue: string;
   readonly help: string;
-  readonly section: 'Member' | 'Clustering' | 'Logging' | 'Profiling and Monitoring';
+  readonly section: 'Member' | 'Clustering' | 'Auth' | 'Logging' | 'Profiling and Monitoring';
 }
 
 export const FLAGS: readonly FlagSpec[] = [
@@ -34,6 +34,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { section: 'Clustering', name: 'initial-cluster-token', kind: 'string', defaultValue: 'etcd-cluster', help: 'Initial cluster token for the etcd cluster during bootstrap.' },
   { section: 'Clustering', name: 'initial-advertise-peer-urls', kind: 'urls', defaultValue: 'http://localhost:2380', help: 'List of this member\'s peer URLs to advertise to the rest of the cluster.' },
   { section: 'Profiling and Monitoring', name: 'listen-metrics-urls', kind: 'urls', defaultValue: '', help: 'List of URLs to listen on for the metrics and health endpoints.' },
+  { section: 'Auth', name: 'auth-token', kind: 'string', defaultValue: 'simple', help: "Specify a v3 authentication token type and its options ('simple' or 'jwt')." },
+  { section: 'Auth', name: 'auth-token-ttl', kind: 'int', defaultValue: '300', help: 'The lifetime in seconds of the auth token.' },
   { section: 'Logging', name: 'log-level', kind: 'string', defaultValue: 'info', help: 'Configures log level. Only supports debug, info, warn, error, panic, or fatal.' },
 ];
 

@@ -38,6 +38,10 @@ export interface Config {
   /** --experimental-lease-checkpoint-interval, in ms. */
   readonly leaseCheckpointIntervalMs: number;
   readonly logLevel: string;
+  /** --auth-token as given ('simple', or 'jwt,pub-key=…,priv-key=…,sign-method=…[,ttl=…]'); auth/ parses it. */
+  readonly authToken: string;
+  /** --auth-token-ttl: a simple token lives this long after its last use. */
+  readonly authTokenTtlSeconds: number;
 }
 
 export interface InitialMember {
@@ -126,6 +130,8 @@ function buildConfig(raw: ReadonlyMap<string, string>): Config {
     leaseCheckpointPersist: parseBool('experimental-enable-lease-checkpoint-persist', get('experimental-enable-lease-checkpoint-persist')),
     leaseCheckpointIntervalMs: parseDurationMs('experimental-lease-checkpoint-interval', get('experimental-lease-checkpoint-interval')),
     logLevel: get('log-level'),
+    authToken: get('auth-token'),
+    authTokenTtlSeconds: parseNonNegativeInt('auth-token-ttl', get('auth-token-ttl')),
   };
 }
 

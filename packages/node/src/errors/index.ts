@@ -48,7 +48,25 @@ export type ErrorCode =
   | 'TooManyLearners'
   // leadership transfer
   | 'BadLeaderTransferee'
-  | 'TimeoutLeaderTransfer';
+  | 'TimeoutLeaderTransfer'
+  // auth
+  | 'AuthUserEmpty'
+  | 'AuthRoleEmpty'
+  | 'AuthFailed'
+  | 'NoPasswordUser'
+  | 'PermissionDenied'
+  | 'InvalidAuthToken'
+  | 'RootUserNotExist'
+  | 'RootRoleNotExist'
+  | 'UserAlreadyExist'
+  | 'RoleAlreadyExist'
+  | 'UserNotFound'
+  | 'RoleNotFound'
+  | 'RoleNotGranted'
+  | 'PermissionNotGranted'
+  | 'AuthNotEnabled'
+  | 'InvalidAuthMgmt'
+  | 'AuthOldRevision';
 
 export class CorvidError extends Error {
   readonly code: ErrorCode;

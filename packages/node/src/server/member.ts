@@ -15,6 +15,7 @@ import { createHealthService, HealthState } from '../api/health-service.js';
 import { createHttpServer, type HttpDeps } from '../api/http/handler.js';
 import { listenForMetrics } from '../api/http/metrics-listener.js';
 import { DEFAULT_QUOTA_BYTES, QuotaChecker } from '../alarm/index.js';
+import { createAuthService } from '../api/auth-service.js';
 import { createKvService, KV_SERVICE_DEFINITION } from '../api/kv-service.js';
 import { createLeasePeerService, PeerLeaseForwarder } from '../api/lease-peer.js';
 import { createLeaseService } from '../api/lease-service.js';
@@ -22,6 +23,7 @@ import { createMaintenanceService } from '../api/maintenance-service.js';
 import { WatchService } from '../api/watch-service.js';
 import { GrpcServices } from '../api/grpc-services.js';
 import { GRPC_JS_HARD_LIMIT_FACTOR } from '../api/grpc-refusals.js';
+import { AuthGate, createTokenProvider } from '../auth/index.js';
 import { formatId } from '../cluster/index.js';
 import { CorvidError } from '../errors/index.js';
 import { verifyConfig, type Config } from '../config/index.js';
@@ -76,12 +78,16 @@ const STRICT_RECONFIG_CHECK = true;
 
 export async function startMember({ config, logger, onFatal }: MemberOptions): Promise<RunningMember> {
   verifyConfig(config);
+  // Auth tokens are member memory (auth/tokens.ts); a bad --auth-token stops the start here, as etcd's.
+  const authTokens = createTokenProvider({ authToken: config.authToken, authTokenTtlSeconds: config.authTokenTtlSeconds, monotonicNowMs: () => performance.now(), wallNowMs: Date.now });
   const registry = createRegistry();
   const grpcMetrics = new GrpcMetrics(registry);
   const backend = Backend.open({ dataDir: config.dataDir, registry });
   const kv = new KvStore(backend, { registry });
   const lessor = new Lessor(backend, { registry, checkpointIntervalMs: config.leaseCheckpointEnabled ? config.leaseCheckpointIntervalMs : 0 });
   const applier = new Applier(backend, kv, lessor);
+  applier.auth.useTokenProvider(authTokens);
+  const authGate = new AuthGate(applier.auth, authTokens);
   const wal = Wal.open({ dataDir: config.dataDir });
   const closeStores = async (): Promise<void> => {
     await kv.close();
@@ -235,7 +241,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   const addService = <S extends ServiceDefinition>(service: S, implementation: UntypedServiceImplementation): void => services.add(service, implementation);
   const quota = new QuotaChecker(config.quotaBackendBytes, () => backend.sizeInUseBytes());
   const readBarrier = (): Promise<void> => raftDriver.readBarrier();
-  addService(KV_SERVICE_DEFINITION, createKvService(ctx, { identity, kv, proposer, maxTxnOps: config.maxTxnOps, quota, readBarrier }));
+  addService(KV_SERVICE_DEFINITION, createKvService(ctx, { identity, kv, proposer, maxTxnOps: config.maxTxnOps, quota, readBarrier, auth: authGate }));
   addService(etcdserverpb.MaintenanceService, createMaintenanceService(ctx, {
     identity, backend, kv, alarms: applier.alarms, proposer, raftStatus: () => raftDriver.status(),
     snapshotWorkDir: memberDir,
@@ -247,11 +253,10 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     },
   }));
   addService(etcdserverpb.ClusterService, createClusterService(ctx, { identity, membership: membershipManager }));
-  // Auth arrives with its issue (#8); until then every method is UNIMPLEMENTED.
   // Watchers are told of each batch by the applier after its commit; hasleader streams close when the leader goes.
   const watchable = new WatchableStore(kv, backend, { registry });
   const watch = new WatchService({
-    identity, store: watchable, kv, fragmentBytes: maxReceiveBytes, logger,
+    identity, store: watchable, kv, fragmentBytes: maxReceiveBytes, logger, auth: authGate,
     hasLeader: () => raftDriver.status().leader !== 0n, leaderCheckIntervalMs: config.electionTimeoutMs,
   });
   addService(etcdserverpb.WatchService, watch.implementation());
@@ -264,9 +269,9 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   const renewer = new LeaderLeases({ memberId, lessor, leader: () => raftDriver.status().leader, requestTimeoutMs: requestTimeoutMs(config), forwarder: leaseForwarder });
   leaderLeases = renewer;
   addService(etcdserverpb.LeaseService, createLeaseService(ctx, {
-    identity, kv, proposer, lessor, renewer, minTtlSeconds: minLeaseTtlSeconds(config.heartbeatIntervalMs, config.electionTimeoutMs), nextId: () => leaseIds.next(),
+    identity, kv, proposer, lessor, renewer, minTtlSeconds: minLeaseTtlSeconds(config.heartbeatIntervalMs, config.electionTimeoutMs), nextId: () => leaseIds.next(), auth: authGate,
   }));
-  addService(etcdserverpb.AuthService, {});
+  addService(etcdserverpb.AuthService, createAuthService(ctx, { identity, proposer, gate: authGate, readBarrier, nowMs: Date.now }));
   // The gRPC health service etcd registers beside its own (grpc-go's health server).
   const health = new HealthState();
   addService(grpchealth.HealthService, createHealthService(ctx, health));

@@ -8,6 +8,7 @@
 import type { ConfChange, ConfChangeType } from '@corvid/raft';
 import { corvidpb } from '@corvid/proto';
 import type { ApplyResponse, ApplyResult } from '../apply/index.js';
+import type { AuthInfo } from '../auth/index.js';
 import { CorvidError } from '../errors/index.js';
 import type { RequestIdGenerator } from './request-id.js';
 
@@ -33,9 +34,9 @@ export class Proposer {
   constructor(private readonly options: ProposerOptions) {}
 
   /** Proposes one request; resolves with its response once applied and durable, or rejects with a CorvidError. */
-  async propose(body: ProposalBody): Promise<ApplyResponse> {
+  async propose(body: ProposalBody, caller?: AuthInfo): Promise<ApplyResponse> {
     const { options } = this;
-    const header = this.header();
+    const header = this.header(caller);
     const data = corvidpb.InternalRequest.encode({ header, request: body }).finish();
     // etcd compares the marshaled InternalRaftRequest with --max-request-bytes (v3_server.go).
     if (data.length > options.maxRequestBytes) throw new CorvidError('RequestTooLarge');
@@ -48,9 +49,13 @@ export class Proposer {
     return this.answer(await this.options.log.proposeConfChange({ type, nodeId, context: encoded }));
   }
 
-  private header(): corvidpb.RequestHeader {
+  /** `caller`: who asked, as the API identified them; the applier checks their permissions (apply/apply-auth.ts). */
+  private header(caller?: AuthInfo): corvidpb.RequestHeader {
     const { options } = this;
-    return { id: options.requestIds.next(), memberId: options.memberId, proposedAtMs: BigInt(options.nowMs()) };
+    return {
+      id: options.requestIds.next(), memberId: options.memberId, proposedAtMs: BigInt(options.nowMs()),
+      username: caller?.username ?? '', authRevision: BigInt(caller?.revision ?? 0),
+    };
   }
 
   private async answer(result: ApplyResult): Promise<ApplyResponse> {

@@ -12,7 +12,7 @@ import { open, type Database, type RootDatabase, type TransactionFlags } from 'l
 import { exponentialBuckets, Histogram, Registry } from 'prom-client';
 import { assert } from '../errors/index.js';
 import { Crc32c } from '../util/crc32c.js';
-import { DB_HISTORY, DB_LEASE_KEYS, DB_LEASES, DB_LIVE, DB_META, DB_NAMES, DB_REVS } from './schema.js';
+import { DB_AUTH_ROLES, DB_AUTH_USERS, DB_HISTORY, DB_LEASE_KEYS, DB_LEASES, DB_LIVE, DB_META, DB_NAMES, DB_REVS } from './schema.js';
 
 /**
  * - `commit` (default): every commit fsyncs before `writeSync` returns (classic LMDB). Durable
@@ -72,6 +72,8 @@ export class Backend {
   readonly revs: BinaryDb;
   readonly leases: BinaryDb;
   readonly leaseKeys: BinaryDb;
+  readonly authUsers: BinaryDb;
+  readonly authRoles: BinaryDb;
   readonly path: string;
   readonly durability: Durability;
   private readonly root: RootDatabase<Buffer, Buffer>;
@@ -109,6 +111,8 @@ export class Backend {
     this.revs = db(DB_REVS);
     this.leases = db(DB_LEASES);
     this.leaseKeys = db(DB_LEASE_KEYS);
+    this.authUsers = db(DB_AUTH_USERS);
+    this.authRoles = db(DB_AUTH_ROLES);
   }
 
   /** Opens (creating if missing) `${dataDir}/member/db`, an LMDB directory (data.mdb + lock.mdb). */
@@ -178,7 +182,7 @@ export class Backend {
    */
   hash(): number {
     const h = new Crc32c();
-    for (const [name, db] of [[DB_META, this.meta], [DB_LIVE, this.live], [DB_HISTORY, this.history], [DB_REVS, this.revs], [DB_LEASES, this.leases], [DB_LEASE_KEYS, this.leaseKeys]] as const) {
+    for (const [name, db] of [[DB_META, this.meta], [DB_LIVE, this.live], [DB_HISTORY, this.history], [DB_REVS, this.revs], [DB_LEASES, this.leases], [DB_LEASE_KEYS, this.leaseKeys], [DB_AUTH_USERS, this.authUsers], [DB_AUTH_ROLES, this.authRoles]] as const) {
       h.update(Buffer.from(name, 'latin1'));
       for (const { key, value } of db.getRange({})) h.update(key).update(value);
     }
@@ -232,7 +236,7 @@ export class Backend {
     const pages = (s: LmdbStats): number => s.treeBranchPageCount + s.treeLeafPageCount + s.overflowPages;
     const root = this.root.getStats() as LmdbStats;
     let total = 2 + pages(root) + (root.free ? pages({ ...root.free, pageSize: root.pageSize }) : 0);
-    for (const db of [this.meta, this.live, this.history, this.revs, this.leases, this.leaseKeys]) total += pages(db.getStats() as LmdbStats);
+    for (const db of [this.meta, this.live, this.history, this.revs, this.leases, this.leaseKeys, this.authUsers, this.authRoles]) total += pages(db.getStats() as LmdbStats);
     return total * root.pageSize;
   }
 

@@ -14,6 +14,10 @@
  * | `revs`    | main(8) sub(4), big-endian                     | flags(1) user key                  |
  * | `leases`  | lease id(8, int64 big-endian)                  | ttl(8) remaining ttl(8), seconds   |
  * | `leaseKeys` | lease id(8) user key                         | empty (the key is attached)        |
+ * | `authUsers` | user name, UTF-8                             | authpb.User (password: hash)       |
+ * | `authRoles` | role name, UTF-8                             | authpb.Role                        |
+ * | `meta`    | `authEnabled` (META_AUTH_ENABLED)              | 1 byte: 1 enabled, 0 disabled      |
+ * | `meta`    | `authRevision` (META_AUTH_REVISION)            | int64 big-endian                   |
  *
  * A record (mvcc/record.ts) is `flags(1) create(8) mod(8) version(8) lease(8) value(...)`.
  * `~main` is `2^53 - 1 - main` and `~sub` is `2^32 - 1 - sub`, so the versions of one key sort
@@ -32,7 +36,11 @@ export const DB_LEASES = 'leases';
  * start; persisting it makes revoke and TimeToLive --keys a prefix scan and start-up free).
  */
 export const DB_LEASE_KEYS = 'leaseKeys';
-export const DB_NAMES = [DB_META, DB_LIVE, DB_HISTORY, DB_REVS, DB_LEASES, DB_LEASE_KEYS] as const;
+/** etcd's `authUsers` bucket: every user, as an encoded authpb.User whose password is a hash (auth/password.ts). */
+export const DB_AUTH_USERS = 'authUsers';
+/** etcd's `authRoles` bucket: every role except an implicit `root`, as an encoded authpb.Role. */
+export const DB_AUTH_ROLES = 'authRoles';
+export const DB_NAMES = [DB_META, DB_LIVE, DB_HISTORY, DB_REVS, DB_LEASES, DB_LEASE_KEYS, DB_AUTH_USERS, DB_AUTH_ROLES] as const;
 
 /** Raft index of the last entry whose effects are in this environment (etcd's consistent index). */
 export const META_APPLIED_INDEX = Buffer.from('appliedIndex', 'latin1');
@@ -47,6 +55,10 @@ export const META_FINISHED_COMPACT_REVISION = Buffer.from('finishedCompactRevisi
  * big-endian), empty value. Written only by the applier, so every member holds the same list.
  */
 export const META_ALARM_PREFIX = Buffer.from('alarm/', 'latin1');
+/** etcd's `auth` bucket key `authEnabled`: one byte, 1 when authentication is on; absent = off. */
+export const META_AUTH_ENABLED = Buffer.from('authEnabled', 'latin1');
+/** etcd's `authRevision`: bumped by every auth change; a token checked at an older one is stale. */
+export const META_AUTH_REVISION = Buffer.from('authRevision', 'latin1');
 
 /** LMDB's key size limit as compiled into lmdb-js (checked at startup by the tests). */
 export const MAX_LMDB_KEY_BYTES = 1978;

@@ -1,0 +1,64 @@
+/**
+ * What the API asks of auth for each request, as etcd 3.4's EtcdServer does before serving or
+ * proposing it: who the caller is (AuthInfoFromCtx: no token → no user; a token that is unknown,
+ * expired or malformed → InvalidAuthToken, even when auth is off), and, for what is served
+ * locally (ranges, watches, admin-only maintenance), whether they may. Writes are checked by the
+ * applier with the caller this names (apply/apply-auth.ts).
+ */
+import { CorvidError } from '../errors/index.js';
+import type { AuthStore } from './auth-store.js';
+import type { AuthInfo, TokenProvider } from './tokens.js';
+
+export class AuthGate {
+  constructor(
+    private readonly store: AuthStore,
+    readonly tokens: TokenProvider,
+  ) {}
+
+  /** The caller a request's token names; undefined without a token. */
+  identify(token: string | undefined): AuthInfo | undefined {
+    if (token === undefined) return undefined;
+    const info = this.tokens.info(token, this.store.revision());
+    if (info === undefined) throw new CorvidError('InvalidAuthToken');
+    return info;
+  }
+
+  /** A range (or a watch, or a compare) on [key, rangeEnd): read permission. */
+  checkRead(caller: AuthInfo | undefined, key: Uint8Array, rangeEnd: Uint8Array): void {
+    this.store.checkRead(caller, key, rangeEnd);
+  }
+
+  /** Whether a watch on [key, rangeEnd) may be created (etcd's isWatchPermitted: any refusal is "no"). */
+  mayWatch(token: string | undefined, key: Uint8Array, rangeEnd: Uint8Array): boolean {
+    try {
+      this.store.checkRead(this.identify(token), key, rangeEnd);
+      return true;
+    } catch (err) {
+      if (err instanceof CorvidError) return false;
+      throw err;
+    }
+  }
+
+  /** Admin-only calls outside the log (Snapshot, Defragment, Hash, HashKV, membership changes). */
+  checkAdmin(caller: AuthInfo | undefined): void {
+    this.store.checkAdmin(caller);
+  }
+
+  /** etcd's doSerialize tail: a read served while the auth store changed under it is refused. */
+  checkStillCurrent(caller: AuthInfo | undefined): void {
+    if (caller !== undefined && caller.revision !== 0 && caller.revision !== this.store.revision()) throw new CorvidError('AuthOldRevision');
+  }
+
+  isEnabled(): boolean {
+    return this.store.isEnabled();
+  }
+
+  /** Authenticate's check on this member; resolves with the auth revision it was made at. */
+  checkPassword(name: string, password: string): Promise<number> {
+    return this.store.checkPassword(name, password);
+  }
+
+  revision(): number {
+    return this.store.revision();
+  }
+}
