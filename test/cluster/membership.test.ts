@@ -179,7 +179,8 @@ describe(`a learner joining after the leader compacted its log catches up by sna
   test('add, start, catch up by snapshot, promote', async () => {
     await withCluster(group, { kind: SUBJECT, size: 3, snapshotCount: 100 }, async (cluster) => {
       const keys = ETCD_CATCH_UP_ENTRIES + 300;
-      await putKeys(cluster.endpoints(), 'bulk', keys);
+      // 32 writers: enough concurrency for the members to batch proposals, so the 5,300 entries go in seconds.
+      await putKeys(cluster.endpoints(), 'bulk', keys, 32);
       const learner = await cluster.newSlot('m3');
       const added = parseAdded(await memberAdd(cluster.slots[0]?.endpoint ?? '', [learner.name, '--learner', `--peer-urls=${learner.peerUrl}`]), learner);
       await cluster.startAdded(learner, added.initialCluster);
@@ -199,5 +200,5 @@ describe(`a learner joining after the leader compacted its log catches up by sna
       }, PHASE_DEADLINE_MS, 'promote');
       expect(res.stdout).toContain('promoted');
     });
-  }, 60_000);
+  }, 90_000);
 });
