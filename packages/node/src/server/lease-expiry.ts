@@ -15,6 +15,8 @@ import type { ProposalBody } from './proposer.js';
 
 /** etcd's revokeExpiredLeases period. */
 const DEFAULT_INTERVAL_MS = 500;
+/** How often a new leader looks again whether its term's empty entry is applied, to promote its lessor. */
+const PROMOTE_POLL_MS = 10;
 /** etcd's maxLeaseCheckpointBatchSize. */
 const MAX_CHECKPOINT_BATCH = 1000;
 /** etcd's leaseCheckpointRate / 2: batches one pass may propose. */
@@ -46,6 +48,7 @@ export class LeaseExpiryLoop {
   private timer: NodeJS.Timeout | null = null;
   /** The index of the new term's empty entry: promote once it is applied. */
   private promoteAtIndex: number | null = null;
+  private promoteTimer: NodeJS.Timeout | null = null;
   /** The running pass, awaited at close; a pass never overlaps the next. */
   private pass: Promise<void> | null = null;
   private closed = false;
@@ -64,6 +67,7 @@ export class LeaseExpiryLoop {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer !== null) clearInterval(this.timer);
+    if (this.promoteTimer !== null) clearTimeout(this.promoteTimer);
     this.timer = null;
     await this.pass;
     this.options.lessor.demote();
@@ -85,7 +89,14 @@ export class LeaseExpiryLoop {
   private maybePromote(): void {
     const { lessor, raft, logger, electionTimeoutMs } = this.options;
     if (this.closed || this.promoteAtIndex === null || !raft.isLeader()) return;
-    if (raft.status().appliedIndex < this.promoteAtIndex) return;
+    if (raft.status().appliedIndex < this.promoteAtIndex) {
+      // Not committed yet (a quorum has to acknowledge it): keepalives wait for the promotion, so look again soon.
+      this.promoteTimer ??= setTimeout(() => {
+        this.promoteTimer = null;
+        this.maybePromote();
+      }, PROMOTE_POLL_MS);
+      return;
+    }
     this.promoteAtIndex = null;
     lessor.promote(electionTimeoutMs);
     logger.info('promoted lessor', { leases: lessor.size, 'extend-ms': electionTimeoutMs });
