@@ -17,7 +17,7 @@ export const b = (s: string): Buffer => Buffer.from(s, 'utf8');
 export const s = (x: Uint8Array): string => Buffer.from(x).toString('utf8');
 
 export function encodeEntry(index: number, op: Op, id = BigInt(index)): LogEntry {
-  const data = corvidpb.InternalRequest.encode({ header: { id, memberId: 1n, proposedAtMs: 0n }, request: op }).finish();
+  const data = corvidpb.InternalRequest.encode({ header: corvidpb.RequestHeader.fromPartial({ id, memberId: 1n, proposedAtMs: 0n }), request: op }).finish();
   return { index, data };
 }
 
