@@ -73,6 +73,17 @@ describe('lease apply', () => {
     expect(keysOf(h, 2n)).toEqual(['d']);
   });
 
+  it('follows a key through a txn that puts and deletes it, in either order', () => {
+    const h = harness();
+    h.ok(grant(1n, 60));
+    h.ok(grant(2n, 60));
+    h.txn({ success: [rPut('a', '1', { lease: 1n }), rDel('a')] }); // attached, then detached
+    expect(keysOf(h, 1n)).toEqual([]);
+    h.put('b', '1', { lease: 1n });
+    h.txn({ success: [rDel('b'), rPut('b', '2', { lease: 2n })] }); // detached from 1, then a new key on 2
+    expect([keysOf(h, 1n), keysOf(h, 2n)]).toEqual([[], ['b']]);
+  });
+
   it('revokes: every attached key deleted at one revision, the lease forgotten, other keys untouched', () => {
     const h = harness();
     h.ok(grant(1n, 60));
