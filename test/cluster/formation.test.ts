@@ -2,11 +2,13 @@
  * Goal: 3- and 5-member clusters form from etcd's bootstrap flags. Properties: exactly one leader, named by every
  * member; after a burst of writes every member reaches the same raft index (no member left behind); `member list`
  * shows the names, peer URLs and client URLs the flags gave.
- * Method: start the cluster (harness/cluster.ts), read `etcdctl endpoint status --cluster -w json`, write 200 keys
- * through the members in turn, wait (with a deadline) for equal raft indexes, then compare `member list -w json`.
+ * Method: start the cluster (harness/cluster.ts), read `etcdctl endpoint status --cluster -w json`, put 200 keys
+ * through the members in turn (gRPC, 20 at a time), wait (with a deadline) for equal raft indexes, then compare
+ * `member list -w json`. Afterwards no member may have exited on its own.
  */
 import { Cluster, hexId, parseEtcdctlJson } from '../harness/cluster.js';
 import { etcdctl } from '../harness/etcdctl.js';
+import { bytes, kvClient, type KvApi } from '../harness/grpc.js';
 import { ProcessGroup, SUBJECT } from '../harness/processes.js';
 import { waitFor } from '../harness/wait.js';
 
@@ -32,6 +34,7 @@ describe.each([[3], [5]])(`a %i-member ${SUBJECT} cluster`, (size: number) => {
   afterAll(async () => {
     cluster.close();
     for (const s of cluster.slots) await cluster.stop(s);
+    expect(cluster.unexpectedExits).toEqual([]);
   });
 
   const endpointStatus = async (): Promise<EndpointStatus[]> => {
@@ -50,13 +53,14 @@ describe.each([[3], [5]])(`a %i-member ${SUBJECT} cluster`, (size: number) => {
     expect(statuses.every((s) => s.Status.isLearner !== true)).toBe(true);
   });
 
-  test(`after ${BURST_WRITES} writes through all members, every member has the same raft index`, async () => {
-    const endpoints = cluster.endpoints();
-    for (let i = 0; i < BURST_WRITES; i += 20) {
-      await Promise.all(Array.from({ length: 20 }, async (_, j) => {
-        const res = await etcdctl(endpoints[(i + j) % endpoints.length] ?? '', ['put', `burst/${i + j}`, `v${i + j}`]);
-        expect(res.stdout.trim()).toBe('OK');
-      }));
+  test(`after ${BURST_WRITES} puts through all members, every member has the same raft index`, async () => {
+    const kvs = cluster.endpoints().map((e) => kvClient(e));
+    try {
+      for (let i = 0; i < BURST_WRITES; i += 20) {
+        await Promise.all(Array.from({ length: 20 }, async (_, j) => (kvs[(i + j) % kvs.length] as KvApi).put({ key: bytes(`burst/${i + j}`), value: bytes(`v${i + j}`) })));
+      }
+    } finally {
+      for (const kv of kvs) kv.close();
     }
     const converged = await waitFor(async () => {
       const statuses = await endpointStatus();

@@ -91,7 +91,10 @@ describe(`membership with etcdctl on ${SUBJECT}`, () => {
     cluster = await Cluster.start(group, { kind: SUBJECT, size: 3 });
     await putKeys(cluster.endpoints(), 'before', 50);
   }, 45_000);
-  afterAll(() => cluster.close());
+  afterAll(() => {
+    cluster.close();
+    expect(cluster.unexpectedExits).toEqual([]);
+  });
 
   let learner: Slot;
   let learnerId: bigint;
@@ -145,6 +148,7 @@ describe(`membership with etcdctl on ${SUBJECT}`, () => {
   test('removing the leader: it exits, the others elect a new leader and accept writes', async () => {
     const leader = await cluster.leader();
     const others = cluster.slots.filter((s) => s !== leader && s.process !== undefined);
+    cluster.expectExit(leader);
     const res = await etcdctl(others[0]?.endpoint ?? '', ['member', 'remove', hexId(leader.id ?? 0n)]);
     expect(res.stdout.trim()).toMatch(new RegExp(`^Member ${paddedHex(leader.id ?? 0n)} removed from cluster +[0-9a-f]+$`));
     await waitFor(() => leader.process?.hasExited(), PHASE_DEADLINE_MS, 'the removed leader to exit');

@@ -94,6 +94,12 @@ export class Cluster {
   readonly slots: Slot[] = [];
   /** Every port handed out, so two members never get the same one (the OS may give a closed port out again). */
   private readonly ports = new Set<number>();
+  /**
+   * Member processes that exited without the test stopping or killing them — a crash (an assertion, a signal from
+   * outside). `withCluster` fails the test if there are any; a test that uses `Cluster.start` checks it itself.
+   */
+  readonly unexpectedExits: string[] = [];
+  private readonly expectedExits = new WeakSet<Member>();
   private readonly maintenance = new Map<string, InstanceType<typeof etcdserverpb.MaintenanceClient>>();
 
   private constructor(
@@ -180,6 +186,15 @@ export class Cluster {
       awaitReady: false,
       extraArgs: o.extraArgs ?? [],
     });
+    const member = slot.process;
+    member.child.once('exit', (code, signal) => {
+      if (!this.expectedExits.has(member)) this.unexpectedExits.push(`${slot.name} (pid ${String(member.child.pid)}) exited on its own: code ${String(code)}, signal ${String(signal)}`);
+    });
+  }
+
+  /** Say that `slot`'s process will exit by itself (a removed member does), so it is not counted as a crash. */
+  expectExit(slot: Slot): void {
+    if (slot.process !== undefined) this.expectedExits.add(slot.process);
   }
 
   slot(name: string): Slot {
@@ -199,17 +214,19 @@ export class Cluster {
 
   /** SIGKILL: the crash. */
   async kill(slot: Slot): Promise<void> {
+    this.expectExit(slot);
     await slot.process?.kill();
   }
 
   /** SIGTERM, then SIGKILL after a deadline. */
   async stop(slot: Slot): Promise<void> {
+    this.expectExit(slot);
     await slot.process?.stop();
   }
 
   /** Starts the member again on its data dir with its first flags (etcd ignores --initial-* once it has data). */
   async restart(slot: Slot): Promise<void> {
-    if (slot.process !== undefined && !slot.process.hasExited()) await slot.process.stop();
+    if (slot.process !== undefined && !slot.process.hasExited()) await this.stop(slot);
     this.closeClient(slot);
     await this.spawn(slot);
   }
@@ -341,13 +358,15 @@ export class Cluster {
 }
 
 /**
- * Starts a cluster, runs `body` on it, and closes its clients; a failure gets every member's output tail appended,
- * so a red test says what the members were doing. The processes stay with the group until `group.cleanup()`.
+ * Starts a cluster, runs `body` on it, and closes its clients; the test fails if a member exited on its own, and a
+ * failure gets every member's output tail appended, so a red test says what the members were doing. The processes stay with the group until `group.cleanup()`.
  */
 export async function withCluster<T>(group: ProcessGroup, options: ClusterOptions, body: (cluster: Cluster) => Promise<T>): Promise<T> {
   const cluster = await Cluster.start(group, options);
   try {
-    return await body(cluster);
+    const result = await body(cluster);
+    if (cluster.unexpectedExits.length > 0) throw new Error(`members exited on their own:\n${cluster.unexpectedExits.join('\n')}`);
+    return result;
   } catch (err) {
     throw new Error(`${(err as Error).message}\n${cluster.outputTails(10)}`, { cause: err });
   } finally {
