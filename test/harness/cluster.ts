@@ -347,7 +347,8 @@ export class Cluster {
 
   /** Every member's output tail, for failure messages and reports. */
   outputTails(lines = 20): string {
-    return this.slots.map((s) => `--- ${s.name} (${s.endpoint}) ---\n${s.process?.outputTail(lines) ?? '(never started)'}`).join('\n');
+    const exits = this.unexpectedExits.length > 0 ? `--- members that exited on their own ---\n${this.unexpectedExits.join('\n')}\n` : '';
+    return exits + this.slots.map((s) => `--- ${s.name} (${s.endpoint}) ---\n${s.process?.outputTail(lines) ?? '(never started)'}`).join('\n');
   }
 
   /** Closes the gRPC clients; the processes and dirs belong to the group (`group.cleanup()`). */
