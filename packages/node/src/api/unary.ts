@@ -5,6 +5,7 @@
  */
 import { status, type handleUnaryCall, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { GrpcMetrics } from '../metrics/index.js';
+import type { Tracing } from '../tracing/index.js';
 import type { Logger } from '../util/logger.js';
 import { CorvidError } from '../errors/index.js';
 import { toServiceError } from './errors.js';
@@ -15,6 +16,8 @@ export interface UnaryContext {
   readonly logger: Logger;
   /** Whether this member is a learner now: it then serves only what etcd lets a learner serve. */
   readonly isLearner?: () => boolean;
+  /** Set only when tracing is on: every call then runs in a server span. */
+  readonly tracing?: Tracing | undefined;
 }
 
 /**
@@ -39,7 +42,7 @@ export function unary<Req, Res>(
   method: string,
   handle: (request: Req, call: ServerUnaryCall<Req, Res>) => Res | Promise<Res>,
 ): handleUnaryCall<Req, Res> {
-  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+  const untraced = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
     const done = ctx.metrics.startUnary(service, method);
     const fail = (err: unknown): void => {
       const { error, known } = toServiceError(err);
@@ -63,5 +66,11 @@ export function unary<Req, Res>(
     } catch (err) {
       fail(err);
     }
+  };
+  const { tracing } = ctx;
+  if (tracing === undefined) return untraced;
+  return (call, callback) => {
+    const span = tracing.serverSpan(service, method, call.metadata.getMap());
+    span.run(() => untraced(call, (error, value) => span.respond(error?.code ?? status.OK, value, () => callback(error, value))));
   };
 }

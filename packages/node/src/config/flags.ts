@@ -34,6 +34,12 @@ export const FLAGS: readonly FlagSpec[] = [
   { section: 'Clustering', name: 'initial-cluster-token', kind: 'string', defaultValue: 'etcd-cluster', help: 'Initial cluster token for the etcd cluster during bootstrap.' },
   { section: 'Clustering', name: 'initial-advertise-peer-urls', kind: 'urls', defaultValue: 'http://localhost:2380', help: 'List of this member\'s peer URLs to advertise to the rest of the cluster.' },
   { section: 'Profiling and Monitoring', name: 'listen-metrics-urls', kind: 'urls', defaultValue: '', help: 'List of URLs to listen on for the metrics and health endpoints.' },
+  { section: 'Profiling and Monitoring', name: 'metrics', kind: 'string', defaultValue: 'basic', help: "Set level of detail for exported metrics, specify 'extensive' to include server side grpc histogram metrics." },
+  // etcd 3.5's tracing flags (OTLP over gRPC); OTEL_* environment variables are honoured as well.
+  { section: 'Profiling and Monitoring', name: 'experimental-enable-distributed-tracing', kind: 'bool', defaultValue: 'false', help: 'Enable experimental distributed tracing using OpenTelemetry Tracing.' },
+  { section: 'Profiling and Monitoring', name: 'experimental-distributed-tracing-address', kind: 'string', defaultValue: 'localhost:4317', help: 'Address for distributed tracing used for OpenTelemetry Tracing (if enabled with experimental-enable-distributed-tracing flag).' },
+  { section: 'Profiling and Monitoring', name: 'experimental-distributed-tracing-service-name', kind: 'string', defaultValue: 'etcd', help: 'Configures service name for distributed tracing to be used to define service name for OpenTelemetry Tracing (if enabled with experimental-enable-distributed-tracing flag). \'etcd\' is the default service name. Use the same service name for all instances of etcd.' },
+  { section: 'Profiling and Monitoring', name: 'experimental-distributed-tracing-sampling-rate', kind: 'int', defaultValue: '0', help: 'Number of samples to collect per million spans for OpenTelemetry Tracing (if enabled with experimental-enable-distributed-tracing flag).' },
   { section: 'Auth', name: 'auth-token', kind: 'string', defaultValue: 'simple', help: "Specify a v3 authentication token type and its options ('simple' or 'jwt')." },
   { section: 'Auth', name: 'auth-token-ttl', kind: 'int', defaultValue: '300', help: 'The lifetime in seconds of the auth token.' },
   { section: 'Logging', name: 'log-level', kind: 'string', defaultValue: 'info', help: 'Configures log level. Only supports debug, info, warn, error, panic, or fatal.' },

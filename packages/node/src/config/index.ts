@@ -17,6 +17,10 @@ export interface Config {
   readonly listenPeerUrls: readonly string[];
   /** --listen-metrics-urls: plain HTTP listeners for /metrics and /health only. */
   readonly listenMetricsUrls: readonly string[];
+  /** --metrics: 'extensive' adds grpc_server_handling_seconds, as etcd's. */
+  readonly metrics: 'basic' | 'extensive';
+  /** The --experimental-*distributed-tracing* flags (etcd 3.5's names). */
+  readonly tracing: TracingConfig;
   readonly initialAdvertisePeerUrls: readonly string[];
   /** --initial-cluster as name → peer URLs, in the order given. */
   readonly initialCluster: readonly InitialMember[];
@@ -42,6 +46,15 @@ export interface Config {
   readonly authToken: string;
   /** --auth-token-ttl: a simple token lives this long after its last use. */
   readonly authTokenTtlSeconds: number;
+}
+
+export interface TracingConfig {
+  readonly enabled: boolean;
+  /** host:port of the OTLP/gRPC collector. */
+  readonly address: string;
+  readonly serviceName: string;
+  /** Samples per million root spans (etcd 3.5's unit); 0 samples nothing, as etcd. */
+  readonly samplingRatePerMillion: number;
 }
 
 export interface InitialMember {
@@ -115,6 +128,13 @@ function buildConfig(raw: ReadonlyMap<string, string>): Config {
     advertiseClientUrls: parseUrls('advertise-client-urls', get('advertise-client-urls')),
     listenPeerUrls: parseUrls('listen-peer-urls', get('listen-peer-urls')),
     listenMetricsUrls: parseUrls('listen-metrics-urls', get('listen-metrics-urls')),
+    metrics: parseMetricsLevel(get('metrics')),
+    tracing: {
+      enabled: parseBool('experimental-enable-distributed-tracing', get('experimental-enable-distributed-tracing')),
+      address: get('experimental-distributed-tracing-address'),
+      serviceName: get('experimental-distributed-tracing-service-name'),
+      samplingRatePerMillion: parseNonNegativeInt('experimental-distributed-tracing-sampling-rate', get('experimental-distributed-tracing-sampling-rate')),
+    },
     initialAdvertisePeerUrls: parseUrls('initial-advertise-peer-urls', get('initial-advertise-peer-urls')),
     initialCluster: parseInitialCluster(get('initial-cluster')),
     initialClusterState: parseClusterState(get('initial-cluster-state')),
@@ -169,6 +189,11 @@ function parseNonNegativeInt(flag: string, value: string): number {
 }
 
 /** Go's strconv.ParseBool, as the flag package takes booleans (`invalid boolean value ...`). */
+/** etcd 3.4 accepts any word for --metrics and turns the histograms on only for 'extensive'. */
+function parseMetricsLevel(value: string): 'basic' | 'extensive' {
+  return value === 'extensive' ? 'extensive' : 'basic';
+}
+
 function parseBool(flag: string, value: string): boolean {
   if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
   if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;

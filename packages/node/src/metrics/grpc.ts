@@ -1,10 +1,12 @@
 /**
  * grpc_server_* metrics with go-grpc-prometheus's names and labels, which etcd 3.4 exports and
- * etcd's dashboards query: started, handled (with grpc_code), messages in and out, and the
- * handling-time histogram.
+ * etcd's dashboards query: started, handled (with grpc_code), messages in and out, and — with
+ * `--metrics extensive` only, as etcd (grpc_prometheus.EnableHandlingTimeHistogram) — the
+ * handling-time histogram. etcd_network_client_grpc_{sent,received}_bytes_total count the encoded
+ * messages of every client call (`countMessageBytes` wraps a service's codecs).
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { status } from '@grpc/grpc-js';
+import { status, type ServiceDefinition } from '@grpc/grpc-js';
 
 export type GrpcType = 'unary' | 'client_stream' | 'server_stream' | 'bidi_stream';
 
@@ -36,20 +38,71 @@ export class GrpcMetrics {
   private readonly handled: Counter<(typeof LABELS)[number] | 'grpc_code'>;
   private readonly received: Counter<(typeof LABELS)[number]>;
   private readonly sent: Counter<(typeof LABELS)[number]>;
-  private readonly handlingSeconds: Histogram<(typeof LABELS)[number]>;
+  /** Registered only with `--metrics extensive`. */
+  private readonly handlingSeconds: Histogram<(typeof LABELS)[number]> | undefined;
+  private readonly sentBytes: Counter;
+  private readonly receivedBytes: Counter;
 
-  constructor(registry: Registry) {
+  constructor(registry: Registry, level: 'basic' | 'extensive' = 'basic') {
     this.started = new Counter({ name: 'grpc_server_started_total', help: 'Total number of RPCs started on the server.', labelNames: LABELS, registers: [registry] });
     this.handled = new Counter({ name: 'grpc_server_handled_total', help: 'Total number of RPCs completed on the server, regardless of success or failure.', labelNames: [...LABELS, 'grpc_code'], registers: [registry] });
     this.received = new Counter({ name: 'grpc_server_msg_received_total', help: 'Total number of RPC stream messages received on the server.', labelNames: LABELS, registers: [registry] });
     this.sent = new Counter({ name: 'grpc_server_msg_sent_total', help: 'Total number of gRPC stream messages sent by the server.', labelNames: LABELS, registers: [registry] });
-    this.handlingSeconds = new Histogram({
+    this.handlingSeconds = level !== 'extensive' ? undefined : new Histogram({
       name: 'grpc_server_handling_seconds',
       help: 'Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.',
       labelNames: LABELS,
+      // prometheus.DefBuckets, go-grpc-prometheus's default.
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     });
+    this.sentBytes = new Counter({ name: 'etcd_network_client_grpc_sent_bytes_total', help: 'The total number of bytes sent to grpc clients.', registers: [registry] });
+    this.receivedBytes = new Counter({ name: 'etcd_network_client_grpc_received_bytes_total', help: 'The total number of bytes received from grpc clients.', registers: [registry] });
+  }
+
+  /**
+   * Prepares a service for serving, as etcd's grpc_prometheus.Register does: every method's series
+   * exist at 0 from the start (started, messages, handled for every code, the histogram), so
+   * dashboards and alerts on failures and open streams see a 0 rather than no series. Returns the
+   * service with its codecs wrapped to count client bytes (`countMessageBytes`).
+   */
+  register<S extends ServiceDefinition>(service: S): S {
+    for (const method of Object.values(service)) {
+      const [, grpcService = '', grpcMethod = ''] = /^\/([^/]+)\/(.+)$/.exec(method.path) ?? [];
+      const grpcType: GrpcType = method.requestStream
+        ? (method.responseStream ? 'bidi_stream' : 'client_stream')
+        : (method.responseStream ? 'server_stream' : 'unary');
+      const labels = { grpc_type: grpcType, grpc_service: grpcService, grpc_method: grpcMethod };
+      this.started.inc(labels, 0);
+      this.received.inc(labels, 0);
+      this.sent.inc(labels, 0);
+      this.handlingSeconds?.zero(labels);
+      for (const code of Object.values(CODE_NAMES)) this.handled.inc({ ...labels, grpc_code: code }, 0);
+    }
+    return this.countMessageBytes(service);
+  }
+
+  /**
+   * The same service with its codecs wrapped to count every encoded request and response message
+   * (the gRPC framing is not counted). Cost: one counter increment per message.
+   */
+  private countMessageBytes<S extends ServiceDefinition>(service: S): S {
+    const wrapped: Record<string, unknown> = {};
+    for (const [name, method] of Object.entries(service)) {
+      wrapped[name] = {
+        ...method,
+        requestDeserialize: (bytes: Buffer): unknown => {
+          this.receivedBytes.inc(bytes.length);
+          return method.requestDeserialize(bytes);
+        },
+        responseSerialize: (value: unknown): Buffer => {
+          const bytes = method.responseSerialize(value);
+          this.sentBytes.inc(bytes.length);
+          return bytes;
+        },
+      };
+    }
+    return wrapped as S;
   }
 
   /** Records the start of a unary call; the returned function records its end. */
@@ -77,7 +130,7 @@ export class GrpcMetrics {
       sentMessage: () => this.sent.inc(labels),
       end: (code) => {
         this.handled.inc({ ...labels, grpc_code: CODE_NAMES[code] ?? 'Unknown' });
-        this.handlingSeconds.observe(labels, Number(process.hrtime.bigint() - startedAt) / 1e9);
+        this.handlingSeconds?.observe(labels, Number(process.hrtime.bigint() - startedAt) / 1e9);
       },
     };
   }
@@ -90,7 +143,7 @@ export class GrpcMetrics {
     return (code) => {
       this.handled.inc({ ...labels, grpc_code: CODE_NAMES[code] ?? 'Unknown' });
       if (code === status.OK && countReply) this.sent.inc(labels);
-      this.handlingSeconds.observe(labels, Number(process.hrtime.bigint() - startedAt) / 1e9);
+      this.handlingSeconds?.observe(labels, Number(process.hrtime.bigint() - startedAt) / 1e9);
     };
   }
 }

@@ -5,6 +5,7 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 
 export { GrpcMetrics } from './grpc.js';
+export { createReadPoolMetrics, type ReadPoolMetrics } from './read-pool.js';
 
 export function createRegistry(): Registry {
   const registry = new Registry();

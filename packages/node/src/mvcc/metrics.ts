@@ -43,7 +43,7 @@ export class MvccMetrics {
     this.compactionPauseMs = histogram(
       'etcd_debugging_mvcc_db_compaction_pause_duration_milliseconds',
       'Bucketed histogram of db compaction pause duration.',
-      exponentialBuckets(1, 2, 12),
+      exponentialBuckets(1, 2, 13),
     );
     this.compactionTotalMs = histogram(
       'etcd_debugging_mvcc_db_compaction_total_duration_milliseconds',

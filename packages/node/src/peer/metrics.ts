@@ -38,7 +38,7 @@ export function createPeerMetrics(registry: Registry): PeerMetrics {
     receivedFailures: new Counter({ name: 'etcd_network_peer_received_failures_total', help: 'The total number of receive failures from peers.', labelNames: ['From'], registers }),
     roundTripSeconds: new Histogram({
       name: 'etcd_network_peer_round_trip_time_seconds', help: 'Round-Trip-Time histogram between peers',
-      labelNames: ['To'], buckets: exponentialBuckets(0.0001, 2, 14), registers,
+      labelNames: ['To'], buckets: exponentialBuckets(0.0001, 2, 16), registers,
     }),
     // etcd 3.4 names these four counters without the _total suffix; we match etcd.
     snapshotSendSuccess: new Counter({ name: 'etcd_network_snapshot_send_success', help: 'Total number of successful snapshot sends', labelNames: ['To'], registers }),

@@ -3,7 +3,7 @@
  * (`RaftDriver`), the ticker's `Clock`, the peer `Transport` seam and log compaction. See
  * docs/raft-driver.md.
  */
-export { RaftDriver, type ApplyEntry, type ApplyTarget, type ProposalMetrics, type RaftDriverOptions, type RaftStatus } from './ready-loop.js';
+export { RaftDriver, type ApplyEntry, type ApplyTarget, type ProposalMetrics, type ProposalTrace, type RaftDriverOptions, type RaftStatus } from './ready-loop.js';
 export { Wal, type WalIdentity, type WalOptions } from './wal.js';
 export { REAL_CLOCK, type Clock } from './clock.js';
 export { NO_PEERS, type Transport } from './transport.js';

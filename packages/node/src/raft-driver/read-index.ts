@@ -37,8 +37,11 @@ export class ReadIndexBatcher {
   private readonly inFlight = new Map<string, Batch>();
   private seq = 0n;
 
-  /** `onFailed` counts failed batches (etcd_server_read_indexes_failed_total). */
-  constructor(private readonly host: ReadIndexHost, private readonly timeoutMs: number, private readonly onFailed: () => void) {}
+  /**
+   * `onFailed` counts failed batches (etcd_server_read_indexes_failed_total); it gets the batch's
+   * error, so a timed-out one also counts as slow (etcd_server_slow_read_indexes_total).
+   */
+  constructor(private readonly host: ReadIndexHost, private readonly timeoutMs: number, private readonly onFailed: (err: CorvidError) => void) {}
 
   /** Resolves when a read at this moment may be served from the local store. */
   wait(): Promise<void> {
@@ -115,7 +118,7 @@ export class ReadIndexBatcher {
   }
 
   private fail(readers: readonly Reader[], err: CorvidError): void {
-    this.onFailed();
+    this.onFailed(err);
     for (const r of readers) r.reject(err);
   }
 }

@@ -49,6 +49,15 @@ export interface ApplyTarget<R> {
   installSnapshot(dbPath: string): void;
 }
 
+/**
+ * Told when a traced proposal's entry is committed (just before its batch is applied) and when
+ * that batch was applied; the tracer times its `raft.commit` and `apply` spans from these calls.
+ */
+export interface ProposalTrace {
+  committed(index: number, term: number): void;
+  applied(): void;
+}
+
 /** The etcd_server_* series the driver keeps up to date (defined in server/metrics.ts). */
 export interface ProposalMetrics {
   readonly proposalsCommitted: Gauge;
@@ -58,6 +67,7 @@ export interface ProposalMetrics {
   readonly hasLeader: Gauge;
   readonly isLeader: Gauge;
   readonly readIndexesFailed: Counter;
+  readonly slowReadIndexes: Counter;
 }
 
 export interface RaftDriverOptions<R> {
@@ -114,6 +124,8 @@ const MAX_UNCOMMITTED_ENTRIES_SIZE_BYTES = 1 << 30;
 export class RaftDriver<R> {
   private readonly node: RawNode;
   private readonly waiters: Waiters<R>;
+  /** Traces of waiting proposals by request id (tracing on only); at most one per waiter. */
+  private readonly traces = new Map<bigint, ProposalTrace>();
   private readonly compactor: LogCompactor;
   private queue: Array<{ id: bigint; data: Uint8Array }> = [];
   private flushScheduled = false;
@@ -144,7 +156,11 @@ export class RaftDriver<R> {
         nowMs: () => this.options.clock.nowMs(),
       },
       options.requestTimeoutMs,
-      () => options.metrics.readIndexesFailed.inc(),
+      (err) => {
+        options.metrics.readIndexesFailed.inc();
+        // etcd 3.4's linearizableReadLoop counts a read index that timed out as slow.
+        if (err.code === 'Timeout') options.metrics.slowReadIndexes.inc();
+      },
     );
     const storage = new FreshSnapshotStorage(wal, () => this.confState, () => {
       this.snapshotWanted = true;
@@ -218,7 +234,7 @@ export class RaftDriver<R> {
    * Proposes one encoded `corvidpb.InternalRequest` (it must carry a header with a request id).
    * Resolves with the applier's result for its entry once that entry is durable and applied.
    */
-  propose(data: Uint8Array): Promise<R> {
+  propose(data: Uint8Array, trace?: ProposalTrace): Promise<R> {
     const { metrics } = this.options;
     if (this.stopped) return Promise.reject(new CorvidError('Stopped'));
     if (this.waiters.isFull()) {
@@ -228,6 +244,14 @@ export class RaftDriver<R> {
     const header = readEntryHeader(data);
     assert(header !== null && header.memberId === this.options.memberId, 'a proposal must carry this member\'s request header');
     const result = this.waiters.register(header.id, this.options.clock.nowMs() + this.options.requestTimeoutMs);
+    if (trace !== undefined) {
+      // Kept only while the proposal waits: answered or failed, its trace is dropped.
+      this.traces.set(header.id, trace);
+      const forget = (): void => {
+        this.traces.delete(header.id);
+      };
+      void result.then(forget, forget);
+    }
     this.queue.push({ id: header.id, data });
     metrics.proposalsPending.set(this.waiters.size);
     this.scheduleFlush();
@@ -417,8 +441,10 @@ export class RaftDriver<R> {
     const entries = rd.committedEntries;
     if (entries.length === 0) return;
     const { applier, metrics, memberId } = this.options;
+    const traced = this.traces.size === 0 ? [] : this.tracedEntries(entries);
     const results = applier.applyBatch(entries.map((e) => (e.type === 'Normal' ? e : { index: e.index, data: e.data, confChange: true })));
     assert(results.length === entries.length, 'the applier returns one result per entry');
+    for (const t of traced) t.applied();
     let removed = false;
     entries.forEach((e, i) => {
       const result = results[i] as R;
@@ -442,6 +468,20 @@ export class RaftDriver<R> {
     metrics.proposalsApplied.set(last.index);
     metrics.proposalsCommitted.set(Math.max(last.index, rd.hardState?.commit ?? 0));
     metrics.proposalsPending.set(this.waiters.size);
+  }
+
+  /** The traces of this member's proposals among `entries`, each told its entry is committed. */
+  private tracedEntries(entries: Ready['committedEntries']): ProposalTrace[] {
+    const traced: ProposalTrace[] = [];
+    for (const e of entries) {
+      if (e.type !== 'Normal' || e.data.length === 0) continue;
+      const header = readEntryHeader(e.data);
+      const t = header !== null && header.memberId === this.options.memberId ? this.traces.get(header.id) : undefined;
+      if (t === undefined) continue;
+      t.committed(e.index, e.term);
+      traced.push(t);
+    }
+    return traced;
   }
 
   private onSoftState(ss: SoftState): void {

@@ -27,7 +27,8 @@ import { AuthGate, createTokenProvider } from '../auth/index.js';
 import { formatId } from '../cluster/index.js';
 import { CorvidError } from '../errors/index.js';
 import { verifyConfig, type Config } from '../config/index.js';
-import { createRegistry, GrpcMetrics } from '../metrics/index.js';
+import { createReadPoolMetrics, createRegistry, GrpcMetrics } from '../metrics/index.js';
+import { startTracing, traceProposals } from '../tracing/index.js';
 import { Lessor } from '../lease/index.js';
 import { KvStore } from '../mvcc/index.js';
 import { WatchableStore } from '../mvcc/watch/index.js';
@@ -37,7 +38,7 @@ import { Backend } from '../storage/index.js';
 import type { Logger } from '../util/logger.js';
 import { ETCD_API_VERSION } from '../version.js';
 import { MembershipManager } from './membership-manager.js';
-import { createServerMetrics } from './metrics.js';
+import { createApplyObserver, createServerMetrics, registerStateGauges } from './metrics.js';
 import { publishAttributes } from './publish.js';
 import { planStartup, removeSnapshotLeftovers } from './startup.js';
 import { LeaseExpiryLoop, minLeaseTtlSeconds } from './lease-expiry.js';
@@ -81,11 +82,14 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   // Auth tokens are member memory (auth/tokens.ts); a bad --auth-token stops the start here, as etcd's.
   const authTokens = createTokenProvider({ authToken: config.authToken, authTokenTtlSeconds: config.authTokenTtlSeconds, monotonicNowMs: () => performance.now(), wallNowMs: Date.now });
   const registry = createRegistry();
-  const grpcMetrics = new GrpcMetrics(registry);
+  const grpcMetrics = new GrpcMetrics(registry, config.metrics);
   const backend = Backend.open({ dataDir: config.dataDir, registry });
   const kv = new KvStore(backend, { registry });
   const lessor = new Lessor(backend, { registry, checkpointIntervalMs: config.leaseCheckpointEnabled ? config.leaseCheckpointIntervalMs : 0 });
-  const applier = new Applier(backend, kv, lessor);
+  const applier = new Applier(backend, kv, lessor, createApplyObserver(registry));
+  registerStateGauges(registry, { currentRevision: () => kv.currentRevision(), compactedRevision: () => kv.compactedRevision(), leases: () => lessor.list().length });
+  // TODO(#6): hand these to the read pool (mvcc/read-pool) so it reports its queue and timings.
+  createReadPoolMetrics(registry);
   applier.auth.useTokenProvider(authTokens);
   const authGate = new AuthGate(applier.auth, authTokens);
   const wal = Wal.open({ dataDir: config.dataDir });
@@ -211,7 +215,13 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   if (!(await raftDriver.waitForLeader(leaderWaitMs(config)))) logger.warn('serving without a leader', { 'election-timeout': config.electionTimeoutMs });
   const identity: MemberIdentity = { clusterId, memberId, raftTerm: () => BigInt(raftDriver.term()) };
   const requestIds = new RequestIdGenerator(memberId, Date.now());
-  const proposer = new Proposer({ memberId, log: raftDriver, requestIds, maxRequestBytes: config.maxRequestBytes, nowMs: Date.now });
+  // Tracing starts once the member id is known; off (undefined) unless the flags or OTEL_* ask for it.
+  const tracing = startTracing({ config: config.tracing, memberIdHex: formatId(memberId), logger });
+  const proposalLog = tracing === undefined ? raftDriver : {
+    propose: traceProposals(tracing, (data, trace) => raftDriver.propose(data, trace)),
+    proposeConfChange: (cc: Parameters<typeof raftDriver.proposeConfChange>[0]) => raftDriver.proposeConfChange(cc),
+  };
+  const proposer = new Proposer({ memberId, log: proposalLog, requestIds, maxRequestBytes: config.maxRequestBytes, nowMs: Date.now });
   membershipManager = new MembershipManager({
     raft: {
       memberId,
@@ -232,15 +242,19 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   });
 
   const maxReceiveBytes = config.maxRequestBytes + GRPC_OVERHEAD_BYTES;
-  const ctx = { metrics: grpcMetrics, logger, isLearner: () => applier.members.get(memberId)?.isLearner === true };
+  const ctx = { metrics: grpcMetrics, logger, tracing, isLearner: () => applier.members.get(memberId)?.isLearner === true };
   const grpcServer = new Server({
     'grpc.max_receive_message_length': Math.min(maxReceiveBytes * GRPC_JS_HARD_LIMIT_FACTOR, 2 ** 31 - 1),
     'grpc.max_send_message_length': 2 ** 31 - 1,
   });
   const services = new GrpcServices(grpcServer, maxReceiveBytes, ctx.isLearner);
-  const addService = <S extends ServiceDefinition>(service: S, implementation: UntypedServiceImplementation): void => services.add(service, implementation);
+  const addService = <S extends ServiceDefinition>(service: S, implementation: UntypedServiceImplementation): void => services.add(grpcMetrics.register(service), implementation);
   const quota = new QuotaChecker(config.quotaBackendBytes, () => backend.sizeInUseBytes());
-  const readBarrier = (): Promise<void> => raftDriver.readBarrier();
+  const readBarrier = async (): Promise<void> => {
+    const endTimer = serverMetrics.readIndexWait.startTimer();
+    await raftDriver.readBarrier();
+    endTimer();
+  };
   addService(KV_SERVICE_DEFINITION, createKvService(ctx, { identity, kv, proposer, maxTxnOps: config.maxTxnOps, quota, readBarrier, auth: authGate }));
   addService(etcdserverpb.MaintenanceService, createMaintenanceService(ctx, {
     identity, backend, kv, alarms: applier.alarms, proposer, raftStatus: () => raftDriver.status(),
@@ -302,6 +316,8 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     await transport.close();
     grpcServer.forceShutdown();
     await closeStores();
+    // Exports the spans still batched.
+    await tracing?.shutdown();
   };
   const listeners: ClientListener[] = [];
   try {
