@@ -71,6 +71,7 @@ class OtelTracing implements Tracing {
     const parent = propagation.extract(context.active(), metadata);
     const span = this.tracer.startSpan(`${service}/${method}`, {
       kind: SpanKind.SERVER,
+      startTime: now(),
       attributes: { 'rpc.system': 'grpc', 'rpc.service': service, 'rpc.method': method, 'etcd.member_id': this.memberIdHex },
     }, parent);
     const active = trace.setSpan(parent, span);
@@ -80,12 +81,13 @@ class OtelTracing implements Tracing {
         span.setAttribute('rpc.grpc.status_code', code);
         setRevision(span, response);
         if (code !== 0) span.setStatus({ code: SpanStatusCode.ERROR });
-        const respond = this.tracer.startSpan('respond', {}, active);
+        const respond = this.tracer.startSpan('respond', { startTime: now() }, active);
         try {
           send();
         } finally {
-          respond.end();
-          span.end();
+          const end = now();
+          respond.end(end);
+          span.end(end);
         }
       },
     };
@@ -94,7 +96,7 @@ class OtelTracing implements Tracing {
   proposal(): ProposalSpans {
     const parent = context.active();
     const startedAt = performance.now();
-    const span = this.tracer.startSpan('propose', { attributes: { 'etcd.member_id': this.memberIdHex } }, parent);
+    const span = this.tracer.startSpan('propose', { startTime: hrTime(startedAt), attributes: { 'etcd.member_id': this.memberIdHex } }, parent);
     const inPropose: Context = trace.setSpan(parent, span);
     let committedAt = startedAt;
     const child = (name: string, start: number, end: number, attributes: Attributes): void => {
@@ -112,7 +114,7 @@ class OtelTracing implements Tracing {
       end: ({ response, error }) => {
         setRevision(span, response);
         if (error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
-        span.end();
+        span.end(now());
       },
     };
   }
@@ -123,13 +125,16 @@ class OtelTracing implements Tracing {
 }
 
 /**
- * A performance.now() reading as an HrTime. The SDK shifts plain numbers by a per-span clock
- * offset, which would reorder adjacent spans timed from the same readings.
+ * A performance.now() reading as an HrTime. Every span here is timed this way: the SDK's own
+ * clock (and plain numbers) apply a per-span Date/performance offset, which reorders adjacent
+ * spans by up to a millisecond.
  */
 function hrTime(performanceMs: number): HrTime {
   const epochNs = BigInt(Math.round((performance.timeOrigin + performanceMs) * 1e6));
   return [Number(epochNs / 1_000_000_000n), Number(epochNs % 1_000_000_000n)];
 }
+
+const now = (): HrTime => hrTime(performance.now());
 
 /** The revision of an etcd response (`header.revision`), as the span's `etcd.revision`. */
 function setRevision(span: Span, response: unknown): void {

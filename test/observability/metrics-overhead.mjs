@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+/**
+ * Goal: the figure behind docs/metrics.md's "cost of --metrics extensive": put throughput of one Corvid member
+ * with `--metrics extensive` (tracing off) against `--metrics basic`.
+ * Method: start a fresh member for each run on 127.0.0.1 (temp data dir), drive it with corvid-bench put (h2load
+ * replaying one pre-encoded request, 64 streams on 8 connections) for a warm-up and a timed window, alternating
+ * basic and extensive so machine noise hits both alike; print every run and the medians.
+ * Usage: node test/observability/metrics-overhead.mjs [rounds=3] [seconds=10]   (after `npm run build`)
+ * Env: CORVID_MAIN to run another build of the member.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MAIN = process.env.CORVID_MAIN ?? join(ROOT, 'packages/node/dist/cli/main.js');
+const BENCH = join(ROOT, 'packages/bench/bin/corvid-bench.js');
+const [rounds = 3, seconds = 10] = process.argv.slice(2).map(Number);
+
+async function runOnce(level, port) {
+  const dir = mkdtempSync(join(tmpdir(), 'corvid-overhead-'));
+  const url = `http://127.0.0.1:${port}`;
+  const member = spawn(process.execPath, [MAIN, '--name', 'm', '--data-dir', join(dir, 'data'), '--listen-client-urls', url,
+    '--advertise-client-urls', url, '--listen-peer-urls', `http://127.0.0.1:${port + 1}`, '--initial-advertise-peer-urls',
+    `http://127.0.0.1:${port + 1}`, '--initial-cluster', `m=http://127.0.0.1:${port + 1}`, '--metrics', level], { stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    await new Promise((resolve, reject) => {
+      let out = '';
+      member.stderr.on('data', (c) => { out += c; if (out.includes('member ready')) resolve(); });
+      member.once('exit', () => reject(new Error(`member exited:\n${out.slice(-2000)}`)));
+    });
+    const bench = spawnSync(process.execPath, [BENCH, 'put', '--endpoints', `127.0.0.1:${port}`, '--clients', '64', '--conns', '8',
+      '--duration', String(seconds), '--warmup', '2', '--val-size', '256', '--json'], { encoding: 'utf8' });
+    if (bench.status !== 0) throw new Error(`bench failed: ${bench.stderr}`);
+    const result = JSON.parse(bench.stdout);
+    return result.throughputPerSecond;
+  } finally {
+    member.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const results = { basic: [], extensive: [] };
+for (let r = 0; r < rounds; r++) {
+  for (const level of r % 2 === 0 ? ['basic', 'extensive'] : ['extensive', 'basic']) {
+    const rps = await runOnce(level, 23000 + Math.floor(Math.random() * 20000) * 2);
+    results[level].push(rps);
+    console.log(`round ${r + 1} ${level}: ${Math.round(rps)} puts/s`);
+  }
+}
+const [b, e] = [median(results.basic), median(results.extensive)];
+console.log(`median basic ${Math.round(b)} puts/s, extensive ${Math.round(e)} puts/s: extensive/basic = ${(e / b).toFixed(3)}`);
