@@ -6,6 +6,7 @@
  * waits are conditions with deadlines, timings are measured from the grant's answer.
  */
 import { setTimeout as keepAlivePeriod } from 'node:timers/promises';
+import { etcdctl } from '../harness/etcdctl.js';
 import { bytes, kvClient } from '../harness/grpc.js';
 import { ProcessGroup, SUBJECT } from '../harness/processes.js';
 import { waitFor } from '../harness/wait.js';
@@ -47,6 +48,20 @@ describe(`lease expiry on ${SUBJECT}`, () => {
       lease.close();
       kv.close();
     }
+  }, 30_000);
+
+  test('with auth on, an expired lease still takes its keys (the leader revokes as root)', async () => {
+    const member = await group.start(SUBJECT);
+    const run = async (...args: string[]): Promise<string> => {
+      const res = await etcdctl(member.endpoint, args);
+      if (res.code !== 0) throw new Error(`etcdctl ${args.join(' ')}: ${res.stderr}`);
+      return res.stdout;
+    };
+    await run('user', 'add', 'root:pw');
+    await run('auth', 'enable');
+    const id = /lease ([0-9a-f]+) granted/.exec(await run('--user', 'root:pw', 'lease', 'grant', String(TTL_SECONDS)))?.[1] ?? '';
+    await run('--user', 'root:pw', 'put', `--lease=${id}`, 'guarded', 'v');
+    await waitFor(async () => (await run('--user', 'root:pw', 'get', 'guarded')) === '', TTL_SECONDS * 1000 + EXPIRY_BOUND_MS + 2_000, 'the lease to expire');
   }, 30_000);
 
   test('keepalives keep a lease (and its key) alive past its TTL; it expires once they stop', async () => {
