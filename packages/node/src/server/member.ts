@@ -275,7 +275,10 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   });
   addService(etcdserverpb.WatchService, watch.implementation());
   // The leader expires leases and checkpoints them; keepalives and TimeToLive need the leader's lessor.
-  const leaseExpiry = new LeaseExpiryLoop({ lessor, raft: raftDriver, propose: (body) => proposer.propose(body), electionTimeoutMs: config.electionTimeoutMs, logger });
+  // Expired leases are revoked as root, as etcd's authStore.WithRoot: with auth on, the applier checks revokes.
+  const leaseExpiry = new LeaseExpiryLoop({
+    lessor, raft: raftDriver, propose: (body) => proposer.propose(body, { username: 'root', revision: applier.auth.revision() }), electionTimeoutMs: config.electionTimeoutMs, logger,
+  });
   leaseExpiry.start();
   const leaseIds = new RequestIdGenerator(memberId, Date.now());
   // A follower forwards keepalives and TimeToLive to the leader's peer URLs (etcd's leasehttp).
