@@ -1,6 +1,6 @@
 // Goal: the member's folders depend on each other one way, as STYLE.md's module boundaries say:
 // api → server → {raft-driver, apply} → {mvcc, alarm, cluster} → storage, with errors, util,
-// metrics, config and version shared by all; siblings (mvcc and alarm, apply and raft-driver) never
+// metrics, tracing, config and version shared by all; siblings (mvcc and alarm, apply and raft-driver) never
 // import each other; only the composition root (server/member.ts, server/index.ts) and the command
 // (cli/) wire everything together.
 // Method: read every import of packages/node/src (type-only imports included: they couple the
@@ -26,6 +26,7 @@ const RANK: Readonly<Record<string, number>> = {
   errors: 0,
   util: 0,
   metrics: 0,
+  tracing: 0,
   config: 0,
   'version.ts': 0,
 };

@@ -9,9 +9,17 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 import type { TracingConfig } from '../config/index.js';
-import type { ProposalTrace } from '../raft-driver/index.js';
 import type { Logger } from '../util/logger.js';
 import { CORVID_VERSION } from '../version.js';
+
+/**
+ * What the raft driver tells a traced proposal (structurally its `ProposalTrace`; declared here so
+ * tracing, shared by every layer, imports none of them).
+ */
+export interface ProposalTrace {
+  committed(index: number, term: number): void;
+  applied(): void;
+}
 
 /** The server span of one unary call. */
 export interface ServerSpan {
