@@ -38,5 +38,5 @@ test(`${SUBJECT}: SIGKILL of every member at once under load, then restart — n
     } finally {
       await load.stop();
     }
-  });
+  }, 50_000);
 }, 60_000);

@@ -56,5 +56,5 @@ test(`${SUBJECT}: SIGKILL of the leader under load — a new leader within 3 ele
     } finally {
       await load.stop();
     }
-  });
+  }, 50_000);
 }, 60_000);

@@ -197,5 +197,5 @@ test(`${SUBJECT}: put/get/cas on ${KEYS.length} keys from ${CLIENTS} clients und
     const verdicts = checkHistory(history, CHECK_DEADLINE_MS_PER_KEY);
     const summary = `${history.length} operations (${unknown} possibly applied), seed ${SEED}, faults: ${faultsRun.join('; ')}`;
     expect({ summary, verdicts }).toEqual({ summary, verdicts: [] });
-  });
+  }, Math.max(50_000, SECONDS * 1_000 + 35_000));
 }, Math.max(60_000, SECONDS * 1_000 + 45_000));

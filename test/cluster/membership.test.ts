@@ -203,6 +203,6 @@ describe(`a learner joining after the leader compacted its log catches up by sna
         return r.code === 0 ? r : undefined;
       }, PHASE_DEADLINE_MS, 'promote');
       expect(res.stdout).toContain('promoted');
-    });
+    }, 80_000);
   }, 90_000);
 });

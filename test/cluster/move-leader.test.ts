@@ -37,5 +37,5 @@ test(`${SUBJECT}: move-leader hands leadership to the target, and is refused thr
     expect(lastLine(moved)).toBe(`Leadership transferred from ${hexId(leader.id ?? 0n)} to ${hexId(target.id ?? 0n)}`);
     await waitFor(async () => (await cluster.agreedLeader()) === target, PHASE_DEADLINE_MS, `${target.name} to be the leader every member names`);
     expect((await etcdctl(other.endpoint, ['put', 'after-move', 'x'])).stdout.trim()).toBe('OK');
-  });
+  }, 50_000);
 }, 60_000);

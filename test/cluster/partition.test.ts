@@ -68,7 +68,7 @@ test(`${SUBJECT}: a lone survivor (the other two SIGKILLed) commits nothing and 
     await checkMinority(cluster, lone, 'partition/before');
     for (const s of cluster.slots.slice(1)) await cluster.restart(s);
     await expectConverged(cluster);
-  });
+  }, 50_000);
 }, 60_000);
 
 // etcd has no way to cut peer traffic from outside, so these run on Corvid only (CORVID_EXPERIMENTAL_FAULT_INJECTION).
@@ -91,6 +91,6 @@ test(`${SUBJECT}: a lone survivor (the other two SIGKILLed) commits nothing and 
 
       await cluster.heal();
       await expectConverged(cluster);
-    });
+    }, 50_000);
   }, 60_000);
 });

@@ -281,16 +281,29 @@ export class Cluster {
    * leader is one of them; undefined until then.
    */
   async agreedLeader(among: readonly Slot[] = this.running()): Promise<Slot | undefined> {
-    const statuses = await this.statuses(among);
-    const leaders = new Set(statuses.map((s) => s?.leader ?? 0n));
-    const [leader] = [...leaders];
-    if (leaders.size !== 1 || leader === undefined || leader === 0n || statuses.includes(undefined)) return undefined;
-    return among.find((s) => s.id === leader);
+    return (await this.observeLeader(among)).leader;
+  }
+
+  /** The agreed leader if any, and what each member answered (for a timeout's message). */
+  private async observeLeader(among: readonly Slot[]): Promise<{ leader: Slot | undefined; seen: string }> {
+    const answers = await Promise.all(among.map(async (s) => this.status(s).catch((err: Error) => err)));
+    const seen = among.map((s, i) => {
+      const a = answers[i];
+      return `${s.name}: ${a instanceof Error ? a.message : `leader ${hexId(a?.leader ?? 0n)} term ${String(a?.raftTerm)} applied ${String(a?.raftAppliedIndex)}`}`;
+    }).join('; ');
+    const leaders = new Set(answers.map((a) => (a instanceof Error ? 0n : (a?.leader ?? 0n))));
+    const [id] = [...leaders];
+    const leader = leaders.size === 1 && id !== undefined && id !== 0n ? among.find((s) => s.id === id) : undefined;
+    return { leader, seen };
   }
 
   /** Waits until every running member answers Status and all name the same running leader. */
   async waitReady(deadlineMs = DEFAULT_READY_DEADLINE_MS, among?: readonly Slot[]): Promise<Slot> {
-    return waitFor(async () => this.agreedLeader(among ?? this.running()), deadlineMs, `${this.kind} members ${this.endpoints(among).join(' ')} to agree on a leader`);
+    return waitFor(async () => {
+      const { leader, seen } = await this.observeLeader(among ?? this.running());
+      if (leader === undefined) throw new Error(`last seen: ${seen}`);
+      return leader;
+    }, deadlineMs, `${this.kind} members ${this.endpoints(among).join(' ')} to agree on a leader`);
   }
 
   /** The current leader (waits for agreement). */
@@ -359,18 +372,25 @@ export class Cluster {
 }
 
 /**
- * Starts a cluster, runs `body` on it, and closes its clients; the test fails if a member exited on its own, and a
- * failure gets every member's output tail appended, so a red test says what the members were doing. The processes stay with the group until `group.cleanup()`.
+ * Starts a cluster, runs `body` on it (within `deadlineMs`, if given), and closes its clients; the test fails if a
+ * member exited on its own, and a failure gets every member's output tail appended, so a red test says what the
+ * members were doing. The processes stay with the group until `group.cleanup()`.
  */
-export async function withCluster<T>(group: ProcessGroup, options: ClusterOptions, body: (cluster: Cluster) => Promise<T>): Promise<T> {
+export async function withCluster<T>(group: ProcessGroup, options: ClusterOptions, body: (cluster: Cluster) => Promise<T>, deadlineMs?: number): Promise<T> {
   const cluster = await Cluster.start(group, options);
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const result = await body(cluster);
+    // A deadline shorter than jest's timeout, so a stuck step still fails here, with the members' output.
+    const expired = new Promise<never>((_, reject) => {
+      if (deadlineMs !== undefined) timer = setTimeout(() => reject(new Error(`the test body did not finish within ${deadlineMs} ms`)), deadlineMs);
+    });
+    const result = await Promise.race([body(cluster), expired]);
     if (cluster.unexpectedExits.length > 0) throw new Error(`members exited on their own:\n${cluster.unexpectedExits.join('\n')}`);
     return result;
   } catch (err) {
     throw new Error(`${(err as Error).message}\n${cluster.outputTails(10)}`, { cause: err });
   } finally {
+    clearTimeout(timer);
     cluster.close();
   }
 }
