@@ -60,9 +60,9 @@ export function createAuthService(ctx: UnaryContext, deps: AuthServiceDeps): etc
       const who = caller(call.metadata);
       // Hashing is slow on purpose: refuse a caller who may not add users before doing it.
       gate.checkAdmin(who);
-      // etcd 3.4 hashes only when options are given and ask for a password.
+      // A user without options has a password, as one with options that do not say otherwise.
       const hasOptions = request.options !== undefined;
-      const hashed = hasOptions && request.options?.noPassword !== true ? await hashPassword(request.password) : '';
+      const hashed = request.options?.noPassword === true ? '' : await hashPassword(request.password);
       const body: ProposalBody = { $case: 'authUserAdd', value: { name: request.name, hashedPassword: hashed, options: request.options, hasOptions } };
       return withHeader(identity, (await proposer.propose(body, who)) as etcdserverpb.AuthUserAddResponse);
     }),

@@ -76,6 +76,11 @@ export const CATALOGUE: Readonly<Record<ErrorCode, CatalogueEntry>> = {
   AuthNotEnabled: { code: status.FAILED_PRECONDITION, text: 'etcdserver: authentication is not enabled' },
   InvalidAuthMgmt: { code: status.INVALID_ARGUMENT, text: 'etcdserver: invalid auth management' },
   AuthOldRevision: { code: status.INVALID_ARGUMENT, text: 'etcdserver: revision of auth store is old' },
+  // etcd 3.4's maintenance server returns the auth package's errors untranslated: Unknown, with their own texts.
+  RawAuthUserEmpty: { code: status.UNKNOWN, text: 'auth: user name is empty' },
+  RawAuthUserNotFound: { code: status.UNKNOWN, text: 'auth: user name not found' },
+  RawAuthPermissionDenied: { code: status.UNKNOWN, text: 'auth: permission denied' },
+  RawAuthInvalidToken: { code: status.UNKNOWN, text: 'auth: invalid auth token' },
 };
 
 /** What an unexpected failure looks like on the wire; the caller logs and counts it. */

@@ -5,11 +5,13 @@
 import { status, type ServerWritableStream } from '@grpc/grpc-js';
 import { etcdserverpb } from '@corvid/proto';
 import type { AlarmStore } from '../alarm/index.js';
+import type { AuthGate } from '../auth/index.js';
 import type { Backend } from '../storage/index.js';
 import type { KvStore } from '../mvcc/index.js';
 import type { Proposer } from '../server/proposer.js';
 import { ETCD_API_VERSION } from '../version.js';
 import { CorvidError } from '../errors/index.js';
+import { checkMaintenanceCaller } from './auth-caller.js';
 import { toServiceError } from './errors.js';
 import { responseHeader, type MemberIdentity } from './header.js';
 import { streamSnapshot } from './snapshot-stream.js';
@@ -28,6 +30,8 @@ export interface MaintenanceServiceDeps {
   readonly isLearner: () => boolean;
   /** MoveLeader: hands leadership to `target` (checked and timed out as etcd's MoveLeader). */
   readonly moveLeader: (target: bigint) => Promise<void>;
+  /** Snapshot, Hash and HashKV need the root role once auth is on; Alarm a valid token or none (etcd's authMaintenanceServer). */
+  readonly auth?: AuthGate;
 }
 
 const SERVICE = 'etcdserverpb.Maintenance';
@@ -43,7 +47,8 @@ export function createMaintenanceService(ctx: UnaryContext, deps: MaintenanceSer
   const { identity, backend, kv } = deps;
   return {
     // GET reads the applied list; raising and clearing go through the log, so every member agrees.
-    alarm: unary(ctx, SERVICE, 'Alarm', async (request: etcdserverpb.AlarmRequest): Promise<etcdserverpb.AlarmResponse> => {
+    alarm: unary(ctx, SERVICE, 'Alarm', async (request: etcdserverpb.AlarmRequest, call): Promise<etcdserverpb.AlarmResponse> => {
+      checkMaintenanceCaller(deps.auth, call.metadata, false);
       if (request.action === etcdserverpb.AlarmRequest_AlarmAction.GET) {
         // etcd answers Alarm without a header (its maintenance server does not fill one).
         return { header: undefined, alarms: deps.alarms.list(request.alarm) };
@@ -72,13 +77,17 @@ export function createMaintenanceService(ctx: UnaryContext, deps: MaintenanceSer
       await deps.moveLeader(request.targetID);
       return { header: undefined };
     }),
-    hash: unary(ctx, SERVICE, 'Hash', (): etcdserverpb.HashResponse => ({
-      header: responseHeader(identity, BigInt(kv.currentRevision())),
-      hash: backend.hash(),
-    })),
+    hash: unary(ctx, SERVICE, 'Hash', (_request: etcdserverpb.HashRequest, call): etcdserverpb.HashResponse => {
+      checkMaintenanceCaller(deps.auth, call.metadata, true);
+      return { header: responseHeader(identity, BigInt(kv.currentRevision())), hash: backend.hash() };
+    }),
     snapshot: (call: ServerWritableStream<etcdserverpb.SnapshotRequest, etcdserverpb.SnapshotResponse>) => {
       const metrics = ctx.metrics.startServerStream(SERVICE, 'Snapshot');
-      streamSnapshot(backend, deps.snapshotWorkDir, call, metrics.sentMessage).then(
+      const allowed = new Promise<void>((resolve) => {
+        checkMaintenanceCaller(deps.auth, call.metadata, true);
+        resolve();
+      });
+      allowed.then(() => streamSnapshot(backend, deps.snapshotWorkDir, call, metrics.sentMessage)).then(
         () => {
           metrics.end(status.OK);
           call.end();
@@ -91,7 +100,8 @@ export function createMaintenanceService(ctx: UnaryContext, deps: MaintenanceSer
         },
       );
     },
-    hashKv: unary(ctx, SERVICE, 'HashKV', (request: etcdserverpb.HashKVRequest): etcdserverpb.HashKVResponse => {
+    hashKv: unary(ctx, SERVICE, 'HashKV', (request: etcdserverpb.HashKVRequest, call): etcdserverpb.HashKVResponse => {
+      checkMaintenanceCaller(deps.auth, call.metadata, true);
       const { hash, compactRevision, revision } = kv.hashKV(Number(request.revision));
       return { header: responseHeader(identity, BigInt(revision)), hash, compactRevision: BigInt(compactRevision) };
     }),

@@ -13,7 +13,7 @@ import { CorvidError } from '../errors/index.js';
 import type { KvStore } from '../mvcc/index.js';
 import type { WatchableStore } from '../mvcc/watch/index.js';
 import type { Logger } from '../util/logger.js';
-import { tokenOf } from './auth-caller.js';
+import { goErrorText, tokenOf } from './auth-caller.js';
 import { toServiceError } from './errors.js';
 import { checkRequestDecoded } from './grpc-refusals.js';
 import type { MemberIdentity } from './header.js';
@@ -86,7 +86,7 @@ export class WatchService {
       fragmentBytes: this.deps.fragmentBytes,
       progressNotifyIntervalMs: this.deps.progressNotifyIntervalMs ?? DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS,
       progressRetryMs: PROGRESS_RETRY_MS,
-      ...(this.deps.auth === undefined ? {} : { mayWatch: watchPermission(this.deps.auth, call) }),
+      ...(this.deps.auth === undefined ? {} : { watchRefusal: watchPermission(this.deps.auth, call) }),
     });
     this.streams.add(stream);
     if (wantsLeader) this.requireLeader.set(stream, call);
@@ -125,7 +125,13 @@ export class WatchService {
   }
 }
 
-/** etcd's isWatchPermitted for one stream: the caller is read from the stream's metadata at each create. */
-function watchPermission(auth: AuthGate, call: WatchCall): (key: Uint8Array, rangeEnd: Uint8Array) => boolean {
-  return (key, rangeEnd) => auth.mayWatch(tokenOf(call.metadata), key, rangeEnd);
+/**
+ * etcd's isWatchPermitted for one stream: the caller is read from the stream's metadata at each create, and a
+ * refusal is named by its gRPC error's text (invalid token, no user, stale revision, or permission denied).
+ */
+function watchPermission(auth: AuthGate, call: WatchCall): (key: Uint8Array, rangeEnd: Uint8Array) => string | undefined {
+  return (key, rangeEnd) => {
+    const refusal = auth.watchRefusal(tokenOf(call.metadata), key, rangeEnd);
+    return refusal === undefined ? undefined : goErrorText(refusal);
+  };
 }

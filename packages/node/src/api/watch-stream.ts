@@ -25,8 +25,8 @@ export interface WatchStreamDeps {
   readonly progressNotifyIntervalMs: number;
   /** How often a deferred progress request looks again whether every watcher is synced. */
   readonly progressRetryMs: number;
-  /** etcd's isWatchPermitted: whether the caller may read [key, rangeEnd) (absent: auth is not wired). */
-  readonly mayWatch?: (key: Uint8Array, rangeEnd: Uint8Array) => boolean;
+  /** etcd's isWatchPermitted: why the caller may not read [key, rangeEnd), as a cancel_reason; undefined if they may. */
+  readonly watchRefusal?: (key: Uint8Array, rangeEnd: Uint8Array) => string | undefined;
 }
 
 /** etcd's mvcc errors, sent as a created+canceled response's cancel_reason (mvcc/watcher.go). */
@@ -35,8 +35,6 @@ const ERR_WATCHER_DUPLICATE_ID = 'mvcc: duplicate watch ID provided on the Watch
 /** clientv3.InvalidWatchID: the watch_id of a refused create and of a progress response. */
 const INVALID_WATCH_ID = -1n;
 const ZERO_KEY = Buffer.from([0]);
-/** rpctypes.ErrGRPCPermissionDenied.Error(), the cancel_reason of a watch the caller may not read. */
-const PERMISSION_DENIED_REASON = 'rpc error: code = PermissionDenied desc = etcdserver: permission denied';
 
 interface StreamWatcher {
   readonly watcher: Watcher;
@@ -122,9 +120,8 @@ export class WatchStream implements WatchSink {
     // Checked first, on the key and range end as etcd's recvLoop rewrites them: a range end "\0" becomes
     // empty, so the check is then on the key alone.
     const checkedEnd = c.rangeEnd.length === 1 && c.rangeEnd[0] === 0 ? Buffer.alloc(0) : c.rangeEnd;
-    if (this.deps.mayWatch?.(c.key.length === 0 ? ZERO_KEY : c.key, checkedEnd) === false) {
-      return this.control({ header: this.header(wsrev), watchId: c.watchId, created: true, canceled: true, cancelReason: PERMISSION_DENIED_REASON });
-    }
+    const denied = this.deps.watchRefusal?.(c.key.length === 0 ? ZERO_KEY : c.key, checkedEnd);
+    if (denied !== undefined) return refuse(denied);
     if (range.empty) return refuse(ERR_EMPTY_WATCHER_RANGE);
     let id = c.watchId;
     if (id === 0n) {

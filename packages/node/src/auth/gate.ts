@@ -28,13 +28,13 @@ export class AuthGate {
     this.store.checkRead(caller, key, rangeEnd);
   }
 
-  /** Whether a watch on [key, rangeEnd) may be created (etcd's isWatchPermitted: any refusal is "no"). */
-  mayWatch(token: string | undefined, key: Uint8Array, rangeEnd: Uint8Array): boolean {
+  /** Why a watch on [key, rangeEnd) may not be created, or undefined if it may (etcd's isWatchPermitted). */
+  watchRefusal(token: string | undefined, key: Uint8Array, rangeEnd: Uint8Array): CorvidError | undefined {
     try {
       this.store.checkRead(this.identify(token), key, rangeEnd);
-      return true;
+      return undefined;
     } catch (err) {
-      if (err instanceof CorvidError) return false;
+      if (err instanceof CorvidError) return err;
       throw err;
     }
   }

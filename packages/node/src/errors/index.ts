@@ -66,7 +66,11 @@ export type ErrorCode =
   | 'PermissionNotGranted'
   | 'AuthNotEnabled'
   | 'InvalidAuthMgmt'
-  | 'AuthOldRevision';
+  | 'AuthOldRevision'
+  | 'RawAuthUserEmpty'
+  | 'RawAuthUserNotFound'
+  | 'RawAuthPermissionDenied'
+  | 'RawAuthInvalidToken';
 
 export class CorvidError extends Error {
   readonly code: ErrorCode;

@@ -258,7 +258,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   addService(KV_SERVICE_DEFINITION, createKvService(ctx, { identity, kv, proposer, maxTxnOps: config.maxTxnOps, quota, readBarrier, auth: authGate }));
   addService(etcdserverpb.MaintenanceService, createMaintenanceService(ctx, {
     identity, backend, kv, alarms: applier.alarms, proposer, raftStatus: () => raftDriver.status(),
-    snapshotWorkDir: memberDir,
+    snapshotWorkDir: memberDir, auth: authGate,
     isLearner: () => applier.members.get(memberId)?.isLearner === true,
     moveLeader: (target) => {
       const transferee = applier.members.get(target);

@@ -1,0 +1,131 @@
+/**
+ * The auth script: etcdctl 3.4 commands, in order, run against a fresh etcd and a fresh subject; their masked
+ * {exit code, stdout, stderr} must be equal. It walks issue 8's auth story: root before `auth enable`, users (with
+ * and without password), roles, grants on keys, prefixes and ranges, allowed and denied reads and writes (txns on
+ * both branches), auth management refused to non-root users, etcd's refusals (root deletion, revoking root's root
+ * role, unknown users and roles), password change, role deletion, and `auth disable`.
+ */
+import type { ScriptStep } from './etcdctl-script.js';
+
+const ROOT = ['--user', 'root:rootpw'];
+const ALICE = ['--user', 'alice:apw'];
+const txn = (compares: string[], success: string[], failure: string[]): string => [...compares, '', ...success, '', ...failure, '', ''].join('\n');
+
+export const AUTH_SCRIPT: readonly ScriptStep[] = [
+  // Before auth: a key to read later, and the refusals that need no user.
+  { args: ['put', '/foo/seed', 's'] },
+  { args: ['auth', 'enable'] },
+  { args: ['user', 'add', 'root:rootpw'] },
+  { args: ['user', 'add', 'root:again'] },
+  { args: ['role', 'add', ''] },
+  // etcdctl's `auth enable` adds the root role and grants it when the server says root lacks it.
+  { args: ['auth', 'enable'] },
+  { args: ['auth', 'enable'] },
+  { args: ['role', 'list'] },
+  { args: ['get', '/foo/seed'] },
+  { args: ['--user', 'root:wrong', 'get', '/foo/seed'] },
+  { args: ['--user', 'nobody:pw', 'get', '/foo/seed'] },
+  { args: [...ROOT, 'auth', 'enable'] },
+  { args: [...ROOT, 'role', 'get', 'root'] },
+  { args: [...ROOT, 'user', 'get', 'root'] },
+  // Users and roles.
+  { args: [...ROOT, 'user', 'add', 'alice:apw'] },
+  { args: [...ROOT, 'user', 'add', 'alice:other'] },
+  { args: [...ROOT, 'user', 'add', 'bob', '--no-password'] },
+  { args: [...ROOT, 'role', 'add', 'r1'] },
+  { args: [...ROOT, 'role', 'add', 'r1'] },
+  { args: [...ROOT, 'role', 'add', 'r2'] },
+  { args: [...ROOT, 'role', 'grant-permission', 'r1', 'readwrite', '/foo/', '--prefix'] },
+  { args: [...ROOT, 'role', 'grant-permission', 'r1', 'read', '/bar'] },
+  { args: [...ROOT, 'role', 'grant-permission', 'r1', 'write', '/w/', '/x/'] },
+  { args: [...ROOT, 'role', 'grant-permission', 'r1', 'write', '/bar'] },
+  { args: [...ROOT, 'role', 'grant-permission', 'r1', 'read', '/bar'] },
+  { args: [...ROOT, 'role', 'grant-permission', 'r2', 'read', '/r/', '--from-key'] },
+  { args: [...ROOT, 'role', 'grant-permission', 'nope', 'read', '/r/'] },
+  { args: [...ROOT, 'role', 'get', 'r1'] },
+  { args: [...ROOT, 'role', 'get', 'r2', '-w', 'json'] },
+  { args: [...ROOT, 'role', 'get', 'nope'] },
+  { args: [...ROOT, 'user', 'grant-role', 'alice', 'r1'] },
+  { args: [...ROOT, 'user', 'grant-role', 'alice', 'r1'] },
+  { args: [...ROOT, 'user', 'grant-role', 'alice', 'nope'] },
+  { args: [...ROOT, 'user', 'grant-role', 'nobody', 'r1'] },
+  { args: [...ROOT, 'user', 'grant-role', 'bob', 'r2'] },
+  { args: [...ROOT, 'user', 'get', 'alice'] },
+  { args: [...ROOT, 'user', 'get', 'alice', '--detail'] },
+  { args: [...ROOT, 'user', 'get', 'nobody'] },
+  { args: [...ROOT, 'user', 'list'] },
+  { args: [...ROOT, 'role', 'list', '-w', 'json'] },
+  // What alice may and may not do.
+  { args: [...ALICE, 'put', '/foo/a', '1'] },
+  { args: [...ALICE, 'put', '/foo/b', '2', '--prev-kv'] },
+  { args: [...ALICE, 'get', '/foo/a'] },
+  { args: [...ALICE, 'get', '/foo/', '--prefix', '-w', 'json'] },
+  { args: [...ALICE, 'get', '/fo', '--prefix'] },
+  { args: [...ALICE, 'get', '/foo/a', '/foo/z'] },
+  { args: [...ALICE, 'get', '/foo/a', '/fop'] },
+  { args: [...ALICE, 'get', '', '--from-key'] },
+  { args: [...ALICE, 'put', '/bar', 'b'] },
+  { args: [...ALICE, 'get', '/bar'] },
+  { args: [...ALICE, 'put', '/w/1', 'w'] },
+  { args: [...ALICE, 'get', '/w/1'] },
+  { args: [...ALICE, 'del', '/w/', '/x/'] },
+  { args: [...ALICE, 'del', '/w/', '/x/', '--prev-kv'] },
+  { args: [...ALICE, 'del', '/foo/b', '--prev-kv'] },
+  { args: [...ALICE, 'put', '/zzz', 'z'] },
+  { args: [...ALICE, 'del', '/zzz'] },
+  { args: [...ALICE, 'compaction', '2'] },
+  // A txn needs every compare readable and both branches allowed, whichever would run.
+  { args: [...ALICE, 'txn', '--interactive=false'], stdin: txn(['value("/foo/a") = "1"'], ['put /foo/c 3'], ['get /foo/a']) },
+  { args: [...ALICE, 'txn', '--interactive=false'], stdin: txn(['value("/foo/a") = "1"'], ['put /foo/c 3'], ['put /zzz z']) },
+  { args: [...ALICE, 'txn', '--interactive=false'], stdin: txn(['value("/secret") = "1"'], ['put /foo/c 3'], []) },
+  { args: [...ALICE, 'txn', '--interactive=false'], stdin: txn([], ['get /zzz'], []) },
+  { args: [...ALICE, 'txn', '--interactive=false', '-w', 'json'], stdin: txn(['version("/foo/a") > "0"'], ['get /foo/ --prefix'], ['del /w/1']) },
+  // Auth management is root's alone; no user at all is "user name is empty".
+  { args: [...ALICE, 'user', 'list'] },
+  { args: [...ALICE, 'role', 'add', 'r3'] },
+  { args: [...ALICE, 'auth', 'disable'] },
+  { args: ['user', 'list'] },
+  { args: ['get', '/foo/a'] },
+  { args: ['put', '/foo/a', '2'] },
+  { args: ['del', '/foo/a'] },
+  // bob has no password: etcd refuses the password it is given.
+  { args: ['--user', 'bob:x', 'get', '/r/1'] },
+  // etcd's refusals of auth management.
+  { args: [...ROOT, 'user', 'delete', 'root'] },
+  { args: [...ROOT, 'role', 'delete', 'root'] },
+  { args: [...ROOT, 'user', 'revoke-role', 'root', 'root'] },
+  { args: [...ROOT, 'role', 'revoke-permission', 'r1', '/nope'] },
+  { args: [...ROOT, 'role', 'revoke-permission', 'nope', '/nope'] },
+  { args: [...ROOT, 'user', 'revoke-role', 'alice', 'r2'] },
+  { args: [...ROOT, 'user', 'revoke-role', 'nobody', 'r2'] },
+  { args: [...ROOT, 'user', 'delete', 'nobody'] },
+  { args: [...ROOT, 'role', 'delete', 'nope'] },
+  // Changes take effect at once.
+  { args: [...ROOT, 'role', 'revoke-permission', 'r1', '/bar'] },
+  { args: [...ROOT, 'role', 'revoke-permission', 'r1', '/foo/', '--prefix'] },
+  { args: [...ROOT, 'role', 'get', 'r1'] },
+  { args: [...ALICE, 'get', '/foo/a'] },
+  { args: [...ROOT, 'role', 'grant-permission', 'r1', 'readwrite', '/foo/', '--prefix'] },
+  { args: [...ALICE, 'get', '/foo/a'] },
+  { args: [...ROOT, 'user', 'passwd', 'alice', '--interactive=false'], stdin: 'newpw\n' },
+  { args: [...ALICE, 'get', '/foo/a'] },
+  { args: ['--user', 'alice:newpw', 'get', '/foo/a'] },
+  { args: [...ROOT, 'user', 'revoke-role', 'alice', 'r1'] },
+  { args: ['--user', 'alice:newpw', 'get', '/foo/a'] },
+  { args: [...ROOT, 'user', 'grant-role', 'alice', 'r1'] },
+  { args: [...ROOT, 'role', 'delete', 'r1'] },
+  { args: [...ROOT, 'user', 'get', 'alice'] },
+  { args: ['--user', 'alice:newpw', 'get', '/foo/a'] },
+  { args: [...ROOT, 'user', 'delete', 'alice'] },
+  { args: ['--user', 'alice:newpw', 'get', '/foo/a'] },
+  { args: [...ROOT, 'user', 'list'] },
+  { args: [...ROOT, 'get', '', '--prefix', '--keys-only'] },
+  // Auth off again: everyone reads, root may be deleted.
+  { args: [...ROOT, 'auth', 'disable'] },
+  { args: ['auth', 'disable'] },
+  { args: ['get', '/foo/a'] },
+  { args: ['--user', 'bob', 'get', '/foo/a'] },
+  { args: ['user', 'delete', 'root'] },
+  { args: ['user', 'list'] },
+  { args: ['role', 'list'] },
+];
