@@ -303,7 +303,7 @@ export class KubeStore {
       // Immutable or server-owned metadata.
       for (const f of ['uid', 'creationTimestamp', 'deletionTimestamp', 'generation', 'namespace', 'name'] as const) {
         if (old.metadata[f] === undefined) delete next.metadata[f];
-        else next.metadata[f] = old.metadata[f];
+        else (next.metadata as Record<string, unknown>)[f] = old.metadata[f];
       }
       if (old.metadata.deletionTimestamp !== undefined) {
         const added = (next.metadata.finalizers ?? []).filter((f) => !(old.metadata.finalizers ?? []).includes(f));
@@ -332,7 +332,7 @@ export class KubeStore {
     const current = this.get(t, ns, name);
     const merged = mergePatch(current, patchBody) as KubeObject;
     const rvInPatch = (patchBody as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
-    merged.metadata.resourceVersion = rvInPatch ?? current.metadata.resourceVersion;
+    merged.metadata.resourceVersion = rvInPatch ?? current.metadata.resourceVersion ?? '';
     return this.update(t, ns, name, merged, subresource);
   }
 

@@ -54,7 +54,11 @@ const LEARNER_READY_FRACTION = 0.9;
 
 const wait = (reason: string, message: string): Action => ({ type: 'Wait', reason, message });
 
-export const isHealthy = (m: ObservedMember): boolean => m.probe !== undefined && m.probe.errors.length === 0 && m.probe.leaderId !== 0n;
+/**
+ * Answering Status and knowing a leader. Status `errors` are not counted: etcd lists active alarms there
+ * (e.g. NOSPACE), which the alarm handling deals with, and a member with an alarm still serves reads.
+ */
+export const isHealthy = (m: ObservedMember): boolean => m.probe !== undefined && m.probe.leaderId !== 0n;
 
 const memberLabel = (m: ObservedMember): string => m.name !== '' ? m.name : (m.podName ?? m.id.toString(16));
 
