@@ -76,6 +76,7 @@ export class WatchableStore {
     };
     kv.onCommit((changes) => this.notify(changes));
     kv.onReload(() => this.restore());
+    kv.onClose(() => this.close());
   }
 
   /** The current revision (etcd's watchStream.Rev()). */
