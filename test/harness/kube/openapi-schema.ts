@@ -35,6 +35,8 @@ export interface FieldError {
 
 type Json = unknown;
 
+const join = (path: string, key: string): string => (path === '' ? key : `${path}.${key}`);
+
 const isObject = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Fills in `default`s where a field is absent (kube-apiserver defaults before it validates). */
@@ -123,13 +125,13 @@ export function validate(schema: JsonSchema, value: Json, path: string, errors: 
   }
   if (isObject(value)) {
     for (const key of schema.required ?? []) {
-      if (value[key] === undefined) errors.push({ field: `${path}.${key}`, reason: 'FieldValueRequired', message: 'Required value' });
+      if (value[key] === undefined) errors.push({ field: join(path, key), reason: 'FieldValueRequired', message: 'Required value' });
     }
     for (const [key, sub] of Object.entries(schema.properties ?? {})) {
-      if (value[key] !== undefined) validate(sub, value[key], `${path}.${key}`, errors);
+      if (value[key] !== undefined) validate(sub, value[key], join(path, key), errors);
     }
     if (typeof schema.additionalProperties === 'object') {
-      for (const [key, v] of Object.entries(value)) validate(schema.additionalProperties, v, `${path}.${key}`, errors);
+      for (const [key, v] of Object.entries(value)) validate(schema.additionalProperties, v, join(path, key), errors);
     }
   }
   return errors;

@@ -126,11 +126,11 @@ function decideMembership(o: ObservedCluster, etcd: ObservedEtcd): Action | null
   if (orphanPod !== undefined) return { type: 'DeleteMemberResources', podName: orphanPod.name, reason: 'not a member' };
   for (const m of etcd.members) {
     if (m.podName !== undefined && o.pods.some((p) => p.name === m.podName && !p.deleting)) continue;
+    if (o.pods.some((p) => p.name === m.podName)) return wait('PodTerminating', `pod of ${memberLabel(m)} is terminating`);
     const claim = o.claims.find((c) => c.name === m.podName && !c.deleting);
     if (claim !== undefined && m.podName !== undefined) {
       return { type: 'CreateMember', podName: m.podName, bootstrap: claim.bootstrap === 'new' || claim.bootstrap === 'restore' ? claim.bootstrap : 'existing', peers: peersOf(etcd, m.podName) };
     }
-    if (o.pods.some((p) => p.name === m.podName)) return wait('PodTerminating', `pod of ${memberLabel(m)} is terminating`);
     return remove(etcd, m, m.isLearner ? 'learner without a claim' : 'its claim is gone, so is its data');
   }
   for (const m of etcd.members) {
