@@ -50,6 +50,8 @@ export class WatchStream implements WatchSink {
   private nextId = 0n;
   private full = false;
   private closed = false;
+  /** Events written to the call and not yet flushed (counted in pending_events_total until then, or until close). */
+  private unflushedEvents = 0;
   private progressTimer: NodeJS.Timeout | null = null;
   private deferredProgress: NodeJS.Timeout | null = null;
 
@@ -110,6 +112,9 @@ export class WatchStream implements WatchSink {
     if (this.progressTimer !== null) clearInterval(this.progressTimer);
     if (this.deferredProgress !== null) clearTimeout(this.deferredProgress);
     this.deps.store.metrics.streams.dec();
+    // A cancelled call may never run its write callbacks: take its events out of the gauge now.
+    this.deps.store.metrics.pendingEvents.dec(this.unflushedEvents);
+    this.unflushedEvents = 0;
   }
 
   private create(c: etcdserverpb.WatchCreateRequest): void {
@@ -200,9 +205,12 @@ export class WatchStream implements WatchSink {
 
   private write(response: etcdserverpb.WatchResponse, events: number): void {
     const pending = this.deps.store.metrics.pendingEvents;
-    if (events > 0) pending.inc(events);
+    pending.inc(events);
+    this.unflushedEvents += events;
     const more = this.call.write(response, () => {
-      if (events > 0) pending.dec(events);
+      if (this.closed) return;
+      pending.dec(events);
+      this.unflushedEvents -= events;
     });
     if (!more) this.full = true;
   }

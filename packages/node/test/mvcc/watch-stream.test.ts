@@ -111,6 +111,30 @@ describe('WatchService', () => {
     call.emit('cancelled');
   });
 
+  it('counts written events as pending until flushed, and none once the call is gone', async () => {
+    const impl = open();
+    const call = new FakeCall();
+    const flushes: Array<() => void> = [];
+    call.write = (message: etcdserverpb.WatchResponse, callback?: () => void): boolean => {
+      call.written.push(message);
+      if (callback !== undefined) flushes.push(callback);
+      return true;
+    };
+    impl.watch(call as unknown as WatchCall);
+    create(call, { key: b('k') });
+    h.put('k', '1');
+    h.put('k', '2');
+    const pending = async (): Promise<number | undefined> => (await store.metrics.pendingEvents.get()).values[0]?.value;
+    expect(await pending()).toBe(2);
+    flushes.shift()?.(); // the created response
+    flushes.shift()?.();
+    expect(await pending()).toBe(1);
+    call.emit('cancelled');
+    expect(await pending()).toBe(0);
+    flushes.shift()?.();
+    expect(await pending()).toBe(0);
+  });
+
   it('refuses a hasleader stream without a leader, and closes one after three leaderless checks', () => {
     const impl = open();
     leader = false;
