@@ -25,6 +25,8 @@ export const CATALOGUE: Readonly<Record<ErrorCode, CatalogueEntry>> = {
   RequestTooLarge: { code: status.INVALID_ARGUMENT, text: 'etcdserver: request is too large' },
   // grpc-go's own refusal of a message over the server's receive limit (--max-request-bytes + 512 KiB).
   GrpcMessageTooLarge: { code: status.RESOURCE_EXHAUSTED, text: 'grpc: received message larger than max', withDetail: 'parens' },
+  // grpc-go's refusal to send a response over the server's send limit (etcd: math.MaxInt32 bytes).
+  GrpcSendTooLarge: { code: status.RESOURCE_EXHAUSTED, text: 'grpc: trying to send message larger than max', withDetail: 'parens' },
   // grpc-go's answer to a request that does not decode; the detail is protobuf-go's reason.
   GrpcUnmarshal: { code: status.INTERNAL, text: 'grpc: error unmarshalling request', withDetail: 'colon' },
   // grpc-go's health server, which etcd runs, for a service name it does not know.

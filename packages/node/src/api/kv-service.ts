@@ -6,7 +6,7 @@ import { etcdserverpb } from '@corvid/proto';
 import type { QuotaChecker, QuotaRequest } from '../alarm/index.js';
 import type { AuthGate } from '../auth/index.js';
 import { CorvidError, isCorvidError } from '../errors/index.js';
-import type { KvStore } from '../mvcc/index.js';
+import { withPreEncodedRange, type KvStore } from '../mvcc/index.js';
 import type { Proposer } from '../server/proposer.js';
 import { tokenOf } from './auth-caller.js';
 import { withHeader, type MemberIdentity } from './header.js';
@@ -27,6 +27,9 @@ export interface KvServiceDeps {
 
 const SERVICE = 'etcdserverpb.KV';
 
+/** etcd's KV service definition, sending the ranges the read pool encoded as they are. */
+export const KV_SERVICE_DEFINITION = withPreEncodedRange(etcdserverpb.KVService);
+
 export function createKvService(ctx: UnaryContext, deps: KvServiceDeps): etcdserverpb.KVServer {
   const { identity, kv, proposer } = deps;
   return {
@@ -35,7 +38,11 @@ export function createKvService(ctx: UnaryContext, deps: KvServiceDeps): etcdser
       if (!request.serializable) await deps.readBarrier();
       // etcd's doSerialize: the caller, then their read permission, before the read.
       deps.auth?.checkRead(deps.auth.identify(tokenOf(call.metadata)), request.key, request.rangeEnd);
-      return withHeader(identity, kv.range(request));
+      // Small reads are fastest inline; a long one would stall Raft and the applier, so it goes
+      // to the read pool (mvcc/read-pool), which answers at its own, newer-or-equal snapshot.
+      const inline = kv.rangeInline(request);
+      if (inline !== undefined) return withHeader(identity, inline);
+      return kv.rangeInPool(request, { clusterId: identity.clusterId, memberId: identity.memberId, raftTerm: identity.raftTerm() });
     }),
     put: unary(ctx, SERVICE, 'Put', async (request: etcdserverpb.PutRequest, call) => {
       await checkQuota(deps, { $case: 'put', value: request });

@@ -100,9 +100,10 @@ export function createMaintenanceService(ctx: UnaryContext, deps: MaintenanceSer
         },
       );
     },
-    hashKv: unary(ctx, SERVICE, 'HashKV', (request: etcdserverpb.HashKVRequest, call): etcdserverpb.HashKVResponse => {
+    hashKv: unary(ctx, SERVICE, 'HashKV', async (request: etcdserverpb.HashKVRequest, call): Promise<etcdserverpb.HashKVResponse> => {
       checkMaintenanceCaller(deps.auth, call.metadata, true);
-      const { hash, compactRevision, revision } = kv.hashKV(Number(request.revision));
+      // A scan of the whole history: on a read-pool worker, off the event loop.
+      const { hash, compactRevision, revision } = await kv.hashKVInPool(Number(request.revision));
       return { header: responseHeader(identity, BigInt(revision)), hash, compactRevision: BigInt(compactRevision) };
     }),
   };

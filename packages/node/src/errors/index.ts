@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'InvalidSortOption'
   | 'RequestTooLarge'
   | 'GrpcMessageTooLarge'
+  | 'GrpcSendTooLarge'
   | 'GrpcUnmarshal'
   | 'HealthUnknownService'
   // mvcc

@@ -4,15 +4,13 @@
  * key's newest version <= compactRev, unless a tombstone) count, so the hash does not depend on
  * how far physical compaction has got. Equal logs give equal hashes on every member.
  */
-import type { Backend } from '../storage/index.js';
 import { decodeRevKey, encodeHistoryKey, encodeRevKey, REV_FLAG_TOMBSTONE } from '../storage/schema.js';
 import { Crc32c } from '../util/crc32c.js';
-import { getAt } from './reader.js';
-import { scanDb } from './reader.js';
+import { getAt, scanDb, type MvccDbs } from './reader.js';
 
 const BUCKET = Buffer.from('key', 'latin1'); // etcd hashes the bucket name first
 
-export function hashUpTo(backend: Backend, rev: number, compactRev: number): number {
+export function hashUpTo(backend: MvccDbs, rev: number, compactRev: number): number {
   const h = new Crc32c().update(BUCKET);
   scanDb(backend.revs, encodeRevKey(0, 0), encodeRevKey(rev + 1, 0), (revKey, revValue) => {
     const { main, sub } = decodeRevKey(revKey);

@@ -2,7 +2,8 @@
  * mvcc: etcd's multi-version key-value store on the member's LMDB backend. `KvStore` serves reads
  * and HashKV; the applier writes through `KvStore.beginWrite` → `KvWrite` → `endWrite`.
  */
-export { KvStore, type HashKvResult, type KvStoreOptions } from './kv-store.js';
+export { KvStore, INLINE_READ_ENTRIES, MAX_RESPONSE_BYTES, type HashKvResult, type KvStoreOptions } from './kv-store.js';
+export { EncodedRangeResponse, withPreEncodedRange, encodeRangeResponse } from './read-pool/index.js';
 export { KvWrite, type ChangeEvent, type DeletedKey } from './kv-write.js';
 export { keyRange, inKeyRange, toBuffer, type KeyRange } from './key-range.js';
 export { toKeyValue, type KvRecord } from './record.js';

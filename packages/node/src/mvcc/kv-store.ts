@@ -4,7 +4,7 @@
  * only from the applier, through `beginWrite`/`endWrite` inside its batch transaction.
  */
 import type { Registry } from 'prom-client';
-import type { etcdserverpb } from '@corvid/proto';
+import { etcdserverpb } from '@corvid/proto';
 import { assert, CorvidError } from '../errors/index.js';
 import type { Backend, WriteTxn } from '../storage/index.js';
 import {
@@ -18,13 +18,27 @@ import { Compactor, COMPACTION_CHUNK_ENTRIES } from './compaction.js';
 import { hashUpTo } from './hash.js';
 import { KvWrite, type ChangeEvent } from './kv-write.js';
 import { MvccMetrics } from './metrics.js';
-import { rangeView } from './range.js';
-import { getAt } from './reader.js';
+import { rangeView, rangeWithin } from './range.js';
+import { EncodedRangeResponse, ReadPool, type HeaderIdentity, type ReadReply } from './read-pool/index.js';
+import { getAt, ReadBudget } from './reader.js';
 import type { KvRecord } from './record.js';
 import type { RevisionView } from './revision.js';
 
+/**
+ * LMDB entries a read may visit on the event loop (≈ 0.5 ms here); a read that needs more is
+ * served by the read pool instead, so no range, count or HashKV stalls Raft and the applier.
+ */
+export const INLINE_READ_ENTRIES = 512;
+
+/** grpc's send limit as etcd 3.4 sets it (math.MaxInt32): a bigger response fails. */
+export const MAX_RESPONSE_BYTES = 2 ** 31 - 1;
+
 export interface KvStoreOptions {
   readonly registry?: Registry;
+  /** Read-pool worker threads (default: defaultReadWorkers()). */
+  readonly readWorkers?: number;
+  /** The send limit pool responses are held to (tests make it small). */
+  readonly maxResponseBytes?: number;
   /** `revs` entries examined per compaction chunk (tests make it small). */
   readonly compactionChunkEntries?: number;
 }
@@ -39,6 +53,8 @@ export class KvStore {
   readonly metrics: MvccMetrics;
   private readonly backend: Backend;
   private readonly compactor: Compactor;
+  private readonly readPool: ReadPool;
+  private readonly maxResponseBytes: number;
   /** Last committed main revision; 1 on an empty store, as etcd. */
   private current = 1;
   /** Applied compact revision; -1 until the first Compaction (etcd's compactMainRev starts at -1). */
@@ -53,7 +69,6 @@ export class KvStore {
   private readonly commitListeners: Array<(changes: readonly ChangeEvent[], rev: number) => void> = [];
   /** Told when the state was re-read from disk (a snapshot installed, or a batch aborted): watchers must re-check history. */
   private readonly reloadListeners: Array<() => void> = [];
-  private readonly closeListeners: Array<() => void> = [];
 
   constructor(backend: Backend, options: KvStoreOptions = {}) {
     this.backend = backend;
@@ -78,6 +93,8 @@ export class KvStore {
       this.metrics,
       options.compactionChunkEntries ?? COMPACTION_CHUNK_ENTRIES,
     );
+    this.readPool = new ReadPool({ path: backend.path, ...(options.readWorkers === undefined ? {} : { workers: options.readWorkers }) });
+    this.maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
     this.reload();
     this.compactor.schedule(); // resume a compaction a crash interrupted
   }
@@ -95,11 +112,6 @@ export class KvStore {
   /** Subscribes to reloads (mvcc/watch: a restored store may hold revisions no commit published, as etcd's watchableStore.Restore). */
   onReload(listener: () => void): void {
     this.reloadListeners.push(listener);
-  }
-
-  /** Subscribes to the store's close (mvcc/watch stops its catch-up timers, which read the backend). */
-  onClose(listener: () => void): void {
-    this.closeListeners.push(listener);
   }
 
   /**
@@ -150,6 +162,43 @@ export class KvStore {
       more: out.more,
       count: BigInt(out.count),
     };
+  }
+
+  /**
+   * Serves `request` on the event loop if it visits at most INLINE_READ_ENTRIES entries;
+   * undefined if it needs more (serve it with `rangeInPool`). Revision errors are thrown first.
+   */
+  rangeInline(request: etcdserverpb.RangeRequest): etcdserverpb.RangeResponse | undefined {
+    assert(!this.backend.inWriteTxn(), 'KvStore.range must not run inside a write transaction');
+    const out = rangeWithin(this.backend, this.view(), request, new ReadBudget(INLINE_READ_ENTRIES));
+    if (out === undefined) return undefined;
+    this.metrics.rangeTotal.inc();
+    return {
+      header: { clusterId: 0n, memberId: 0n, revision: BigInt(this.current), raftTerm: 0n },
+      kvs: out.kvs,
+      more: out.more,
+      count: BigInt(out.count),
+    };
+  }
+
+  /**
+   * Serves `request` on a read-pool worker, which reads its own snapshot: one taken after this
+   * call (so after any read barrier the caller awaited), at least as new as the current revision.
+   * The header revision is that snapshot's, and `header` completes it. The response arrives
+   * encoded; the event loop only forwards it.
+   */
+  async rangeInPool(request: etcdserverpb.RangeRequest, header: HeaderIdentity): Promise<EncodedRangeResponse> {
+    this.metrics.rangeTotal.inc();
+    const job = { kind: 'range', request: etcdserverpb.RangeRequest.encode(request).finish(), header, maxResponseBytes: this.maxResponseBytes } as const;
+    const reply = expectReply(await this.readPool.run(job), 'range');
+    const bytes = Buffer.from(reply.bytes.buffer, reply.bytes.byteOffset, reply.bytes.byteLength);
+    return new EncodedRangeResponse(bytes, { ...header, revision: BigInt(reply.revision) }, reply.more, BigInt(reply.count));
+  }
+
+  /** `hashKV` on a read-pool worker, at the worker's snapshot. */
+  async hashKVInPool(revision: number): Promise<HashKvResult> {
+    const reply = expectReply(await this.readPool.run({ kind: 'hash', revision }), 'hash');
+    return { hash: reply.hash, compactRevision: reply.compactRevision, revision: reply.revision };
   }
 
   /**
@@ -218,7 +267,15 @@ export class KvStore {
   /** Waits for the compaction chunk in flight; unfinished compaction resumes on the next open. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const listener of this.closeListeners) listener();
+    await this.readPool.close();
     await this.compactor.close();
   }
+}
+
+/** The reply of the expected kind; an operating error is rethrown as itself, a failure as an Error. */
+function expectReply<K extends 'range' | 'hash'>(reply: ReadReply, kind: K): Extract<ReadReply, { kind: K }> {
+  if (reply.kind === 'error') throw new CorvidError(reply.code, reply.detail === undefined ? undefined : { detail: reply.detail });
+  if (reply.kind === 'failure') throw new Error(`read-pool worker failed: ${reply.stack}`);
+  assert(reply.kind === kind, `read-pool reply of kind ${reply.kind}, expected ${kind}`);
+  return reply as Extract<ReadReply, { kind: K }>;
 }

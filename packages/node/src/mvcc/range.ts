@@ -6,10 +6,9 @@
  */
 import { etcdserverpb } from '@corvid/proto';
 import { CorvidError } from '../errors/index.js';
-import type { Backend } from '../storage/index.js';
 import { compareBytes } from '../util/bytes.js';
 import { keyRange, type KeyRange } from './key-range.js';
-import { countLive, getAt, scanAt, scanLive } from './reader.js';
+import { countLive, getAt, ReadBudget, scanAt, scanLive, type MvccDbs } from './reader.js';
 import { decodeRecord, toKeyValue, type KvRecord } from './record.js';
 import { revisionFromWire, type RevisionView } from './revision.js';
 
@@ -35,20 +34,37 @@ export function resolveReadRevision(view: RevisionView, requested: bigint): numb
   return at;
 }
 
-/** Fetches up to `limit` items (0 = all) and counts every key of the range at `rev`. */
-function fetch(backend: Backend, view: RevisionView, range: KeyRange, rev: number, limit: number, countOnly: boolean): { items: Item[]; count: number } {
+/**
+ * Fetches up to `limit` items (0 = all) and counts every key of the range at `rev`; undefined if
+ * `budget` ran out first (the result would be partial).
+ */
+function fetch(
+  backend: MvccDbs,
+  view: RevisionView,
+  range: KeyRange,
+  rev: number,
+  limit: number,
+  countOnly: boolean,
+  budget: ReadBudget | undefined,
+): { items: Item[]; count: number } | undefined {
   const items: Item[] = [];
   if (rev >= view.rev) {
-    if (countOnly) return { items, count: countLive(backend, range) };
+    if (countOnly) {
+      const count = countLive(backend, range, budget);
+      return spent(budget) ? undefined : { items, count };
+    }
     let n = 0;
     let complete = true;
     scanLive(backend, range, (key, value) => {
+      if (budget !== undefined && !budget.spend()) return false;
       items.push({ key, record: decodeRecord(value) });
       n++;
       if (limit > 0 && n >= limit) complete = false;
       return complete;
     });
-    return { items, count: complete ? n : countLive(backend, range) };
+    if (spent(budget)) return undefined;
+    const count = complete ? n : countLive(backend, range, budget);
+    return spent(budget) ? undefined : { items, count };
   }
   if (range.single) {
     const record = range.empty ? undefined : getAt(backend, range.start, rev);
@@ -60,8 +76,13 @@ function fetch(backend: Backend, view: RevisionView, range: KeyRange, rev: numbe
     count++;
     if (!countOnly && (limit <= 0 || items.length < limit)) items.push({ key, record: decodeRecord(value) });
     return true;
-  });
-  return { items, count };
+  }, budget);
+  return spent(budget) ? undefined : { items, count };
+}
+
+/** Whether the budget ran out (a function, so TypeScript does not keep a narrowing across scans). */
+function spent(budget: ReadBudget | undefined): boolean {
+  return budget?.exceeded === true;
 }
 
 function prune(items: Item[], r: etcdserverpb.RangeRequest): Item[] {
@@ -110,13 +131,23 @@ function sortItems(items: Item[], r: etcdserverpb.RangeRequest): void {
 }
 
 /** Serves `r` from `view`; throws CorvidError('FutureRev' | 'Compacted'). */
-export function rangeView(backend: Backend, view: RevisionView, r: etcdserverpb.RangeRequest): RangeOutcome {
+export function rangeView(backend: MvccDbs, view: RevisionView, r: etcdserverpb.RangeRequest): RangeOutcome {
+  return rangeWithin(backend, view, r, undefined) as RangeOutcome;
+}
+
+/**
+ * As `rangeView`, but gives up (undefined) once the read has visited `budget` LMDB entries, so
+ * the caller can serve a long read off the event loop. Revision errors are thrown before any
+ * scan, whatever the budget.
+ */
+export function rangeWithin(backend: MvccDbs, view: RevisionView, r: etcdserverpb.RangeRequest, budget: ReadBudget | undefined): RangeOutcome | undefined {
   const rev = resolveReadRevision(view, r.revision);
   const requestLimit = revisionFromWire(r.limit);
   const filtered = r.minModRevision !== 0n || r.maxModRevision !== 0n || r.minCreateRevision !== 0n || r.maxCreateRevision !== 0n;
   let fetchLimit = r.sortOrder !== SortOrder.NONE || filtered ? 0 : requestLimit;
   if (fetchLimit > 0) fetchLimit += 1;
-  const fetched = fetch(backend, view, keyRange(r.key, r.rangeEnd), rev, fetchLimit, r.countOnly);
+  const fetched = fetch(backend, view, keyRange(r.key, r.rangeEnd), rev, fetchLimit, r.countOnly, budget);
+  if (fetched === undefined) return undefined;
   let items = filtered ? prune(fetched.items, r) : fetched.items;
   sortItems(items, r);
   let more = false;

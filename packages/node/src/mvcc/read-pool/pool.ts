@@ -1,0 +1,124 @@
+/**
+ * A bounded pool of worker threads that serve long reads (big ranges, counts, HashKV) from the
+ * member's LMDB environment, so the event loop that drives Raft and applies writes never runs a
+ * long scan (DESIGN §4). Workers start on first use; each runs one job at a time; jobs wait in a
+ * FIFO of at most `maxQueued` (overflow: TooManyRequests). A worker that dies fails its job and
+ * is replaced on the next one.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { CorvidError } from '../../errors/index.js';
+import type { ReadJob, ReadReply, WorkerInit } from './protocol.js';
+
+/** Jobs waiting for a worker before new ones are refused. */
+export const MAX_QUEUED_READS = 128;
+
+/**
+ * Workers: the cores left after the event loop's, at least 1, at most 4. On a 2-core machine one
+ * worker, so two long reads run one after the other and the event loop keeps a core.
+ */
+export function defaultReadWorkers(): number {
+  return Math.min(4, Math.max(1, availableParallelism() - 1));
+}
+
+export interface ReadPoolOptions {
+  /** The LMDB environment directory (`Backend.path`). */
+  readonly path: string;
+  readonly workers?: number;
+  readonly maxQueued?: number;
+}
+
+interface Pending {
+  readonly job: ReadJob;
+  readonly resolve: (reply: ReadReply) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+interface Slot {
+  worker: Worker | null;
+  busy: Pending | null;
+}
+
+/** The compiled worker: next to this file in dist; under jest (which runs src/*.ts), dist's copy. */
+function workerUrl(): URL {
+  const here = new URL('./worker.js', import.meta.url);
+  if (!import.meta.url.endsWith('.ts')) return here;
+  return new URL(here.href.replace('/src/mvcc/read-pool/', '/dist/mvcc/read-pool/'));
+}
+
+export class ReadPool {
+  private readonly slots: Slot[];
+  private readonly queue: Pending[] = [];
+  private readonly maxQueued: number;
+  private closed = false;
+
+  constructor(private readonly options: ReadPoolOptions) {
+    this.slots = Array.from({ length: options.workers ?? defaultReadWorkers() }, () => ({ worker: null, busy: null }));
+    this.maxQueued = options.maxQueued ?? MAX_QUEUED_READS;
+  }
+
+  /** Runs `job` on a worker; rejects with Stopped after close, TooManyRequests when the queue is full. */
+  run(job: ReadJob): Promise<ReadReply> {
+    if (this.closed) return Promise.reject(new CorvidError('Stopped'));
+    if (this.queue.length >= this.maxQueued) return Promise.reject(new CorvidError('TooManyRequests'));
+    return new Promise<ReadReply>((resolve, reject) => {
+      this.queue.push({ job, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Jobs running or waiting. */
+  pending(): number {
+    return this.queue.length + this.slots.filter((s) => s.busy !== null).length;
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (this.queue.length === 0) return;
+      if (slot.busy !== null) continue;
+      const next = this.queue.shift()!;
+      slot.busy = next;
+      (slot.worker ??= this.spawn(slot)).postMessage(next.job);
+    }
+  }
+
+  private spawn(slot: Slot): Worker {
+    const init: WorkerInit = { path: this.options.path };
+    const worker = new Worker(workerUrl(), { workerData: init });
+    worker.on('message', (reply: ReadReply) => {
+      const done = slot.busy;
+      slot.busy = null;
+      done?.resolve(reply);
+      this.dispatch();
+    });
+    const fail = (err: unknown): void => {
+      if (slot.worker !== worker) return;
+      slot.worker = null;
+      const done = slot.busy;
+      slot.busy = null;
+      done?.reject(err);
+      if (!this.closed) this.dispatch();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`read-pool worker exited with code ${code}`)));
+    return worker;
+  }
+
+  /** Fails waiting jobs with Stopped, lets running ones finish, and stops the workers. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const p of this.queue.splice(0)) p.reject(new CorvidError('Stopped'));
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        const worker = slot.worker;
+        if (worker === null) return;
+        slot.worker = null;
+        const running = slot.busy;
+        slot.busy = null;
+        // terminate() stops the thread between jobs or in the middle of one; its job fails.
+        await worker.terminate();
+        running?.reject(new CorvidError('Stopped'));
+      }),
+    );
+  }
+}
