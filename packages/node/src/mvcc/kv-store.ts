@@ -69,6 +69,7 @@ export class KvStore {
   private readonly commitListeners: Array<(changes: readonly ChangeEvent[], rev: number) => void> = [];
   /** Told when the state was re-read from disk (a snapshot installed, or a batch aborted): watchers must re-check history. */
   private readonly reloadListeners: Array<() => void> = [];
+  private readonly closeListeners: Array<() => void> = [];
 
   constructor(backend: Backend, options: KvStoreOptions = {}) {
     this.backend = backend;
@@ -112,6 +113,11 @@ export class KvStore {
   /** Subscribes to reloads (mvcc/watch: a restored store may hold revisions no commit published, as etcd's watchableStore.Restore). */
   onReload(listener: () => void): void {
     this.reloadListeners.push(listener);
+  }
+
+  /** Subscribes to the store's close (mvcc/watch stops its catch-up timers, which read the backend). */
+  onClose(listener: () => void): void {
+    this.closeListeners.push(listener);
   }
 
   /**
@@ -267,6 +273,7 @@ export class KvStore {
   /** Waits for the compaction chunk in flight; unfinished compaction resumes on the next open. */
   async close(): Promise<void> {
     this.closed = true;
+    for (const listener of this.closeListeners) listener();
     await this.readPool.close();
     await this.compactor.close();
   }
