@@ -10,5 +10,6 @@ export { DNS_ADDRESSING, CLIENT_PORT, PEER_PORT, DATA_MOUNT, BACKUP_MOUNT, type 
 export { buildStatus } from './controller/status.js';
 export { Operator, type OperatorOptions, type PassResult } from './controller/operator.js';
 export { OperatorMetrics } from './controller/metrics.js';
+export { LeaderElector, type LeaderElectionOptions } from './controller/leader-election.js';
 export { saveSnapshot } from './backup/snapshot.js';
 export { EtcdClients } from './observe/etcd-client.js';

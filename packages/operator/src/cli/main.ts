@@ -1,9 +1,11 @@
 /**
  * corvid-operator: runs the operator against the cluster it is in (in-cluster config) or the one a kubeconfig
  * names (KUBECONFIG, ~/.kube/config), serving /metrics and /healthz on --metrics-port (default 8080).
- * Flags: --resync-seconds N, --metrics-port N, --scratch-dir PATH.
+ * Flags: --resync-seconds N, --metrics-port N, --scratch-dir PATH, --leader-election-namespace NS (elect on the
+ * Lease NS/corvid-operator with identity $POD_NAME or the hostname; losing it exits, so the pod restarts).
  */
 import { createServer } from 'node:http';
+import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { OperatorMetrics } from '../controller/metrics.js';
@@ -20,11 +22,14 @@ kubeConfig.loadFromDefault();
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 const scratchDir = flag('scratch-dir');
+const electionNamespace = flag('leader-election-namespace');
 const operator = new Operator({
   kubeConfig,
   resyncMs: Number(flag('resync-seconds') ?? '30') * 1000,
   metrics: new OperatorMetrics(registry),
   ...(scratchDir === undefined ? {} : { scratchDir }),
+  ...(electionNamespace === undefined ? {} : { leaderElection: { namespace: electionNamespace, name: 'corvid-operator', identity: process.env['POD_NAME'] ?? hostname() } }),
+  onLeadershipLost: () => process.exit(1),
 });
 const server = createServer((req, res) => {
   if (req.url === '/metrics') {

@@ -20,6 +20,7 @@ import { buildStatus, describeAction } from './status.js';
 import { isConflict, Kube, type EventInput } from './kube.js';
 import type { OperatorMetrics } from './metrics.js';
 import { WorkQueue } from './work-queue.js';
+import { LeaderElector, type LeaderElectionOptions } from './leader-election.js';
 
 export interface OperatorOptions {
   readonly kubeConfig: KubeConfig;
@@ -35,6 +36,10 @@ export interface OperatorOptions {
   readonly scratchDir?: string;
   readonly metrics?: OperatorMetrics;
   readonly log?: (level: 'info' | 'warn', msg: string, fields: Record<string, unknown>) => void;
+  /** Reconcile only while holding this Lease (two replicas are then safe). */
+  readonly leaderElection?: LeaderElectionOptions;
+  /** Called when leadership is lost; the CLI exits so the pod restarts and campaigns again. */
+  readonly onLeadershipLost?: () => void;
 }
 
 export interface PassResult {
@@ -69,7 +74,32 @@ export class Operator {
     this.backupQueue = new WorkQueue((key) => this.backupPass(key), (key, err) => this.log('warn', 'backup reconcile failed', { key, error: String(err) }));
   }
 
+  private elector: LeaderElector | undefined;
+
+  /** True while this replica may reconcile (always, without leader election). */
+  get isLeader(): boolean {
+    return this.elector === undefined ? this.running : this.elector.isLeader;
+  }
+
+  /** Starts reconciling now, or — with leader election — once this replica holds the Lease. */
   async start(): Promise<void> {
+    const election = this.options.leaderElection;
+    if (election === undefined) return this.startWork();
+    this.elector = new LeaderElector(this.options.kubeConfig, election);
+    await this.elector.run(
+      () => {
+        this.log('info', 'became leader', { identity: election.identity });
+        this.startWork().catch((err: unknown) => this.log('warn', 'start failed', { error: String(err) }));
+      },
+      () => {
+        this.log('warn', 'lost leadership', { identity: election.identity });
+        this.stopWork().catch((err: unknown) => this.log('warn', 'stop failed', { error: String(err) }));
+        this.options.onLeadershipLost?.();
+      },
+    );
+  }
+
+  private async startWork(): Promise<void> {
     this.running = true;
     this.clusterQueue.start();
     this.backupQueue.start();
@@ -88,10 +118,17 @@ export class Operator {
   }
 
   async stop(): Promise<void> {
+    await this.stopWork();
+    await this.elector?.release();
+    this.clients.close();
+  }
+
+  private async stopWork(): Promise<void> {
+    if (!this.running) return;
     this.running = false;
     for (const w of this.watches) w.abort();
+    this.watches.length = 0;
     await Promise.all([this.clusterQueue.stop(), this.backupQueue.stop()]);
-    this.clients.close();
   }
 
   /** A watch that restarts when it ends; each (re)start replays every object as ADDED, queuing all keys. */
