@@ -3,7 +3,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import grpc from '@grpc/grpc-js';
 import { LatencyHistogram } from './histogram.js';
-import type { BenchOptions } from './options.js';
+import { isFixedRequest, type BenchOptions } from './options.js';
+import { pacer } from './pacer.js';
 import { benchValue, encodeRequest, keyIndex, methodPath } from './requests.js';
 
 /** What the parent gives each worker. */
@@ -27,13 +28,12 @@ export interface WorkerReport {
 }
 
 const identity = (b: Buffer): Buffer => b;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function run(task: WorkerTask): Promise<WorkerReport> {
   const o = task.options;
   const path = methodPath(o.workload);
   const value = benchValue(o.valSize);
-  const fixed = o.keySpaceSize === 1 ? Buffer.from(encodeRequest(o, 0, value)) : null;
+  const fixed = isFixedRequest(o) ? Buffer.from(encodeRequest(o, 0, value)) : null;
   const channels = Array.from({ length: task.conns }, (_, i) =>
     new grpc.Client(o.endpoints[i % o.endpoints.length]!, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }));
   const h = new LatencyHistogram();
@@ -44,8 +44,7 @@ async function run(task: WorkerTask): Promise<WorkerReport> {
   const start = performance.now();
   const measureFrom = start + (timed ? o.warmupSeconds * 1000 : 0);
   const stopAt = timed ? measureFrom + o.durationSeconds * 1000 : start + 600_000; // hard cap: 10 minutes
-  const intervalMs = task.rate > 0 ? 1000 / task.rate : 0;
-  let nextSlot = start;
+  const nextSlot = pacer(task.rate);
   const call = (client: grpc.Client, body: Buffer): Promise<grpc.ServiceError | null> =>
     new Promise((resolve) => {
       client.makeUnaryRequest(path, identity, identity, body, { deadline: Date.now() + 30_000 }, (err) => resolve(err));
@@ -54,13 +53,9 @@ async function run(task: WorkerTask): Promise<WorkerReport> {
     const client = channels[c % channels.length]!;
     while (performance.now() < stopAt && (timed || issued < task.total)) {
       const i = issued++;
-      if (intervalMs > 0) {
-        const slot = nextSlot;
-        nextSlot = Math.max(nextSlot + intervalMs, performance.now() - 1000); // no bursts after a stall over 1 s
-        const wait = slot - performance.now();
-        if (wait > 0) await sleep(wait);
-      }
-      const body = fixed ?? Buffer.from(encodeRequest(o, keyIndex(o, task.firstIndex + i, Math.random), value));
+      await nextSlot();
+      const seq = task.firstIndex + i;
+      const body = fixed ?? Buffer.from(encodeRequest(o, seq, value, keyIndex(o, seq, Math.random)));
       const t0 = performance.now();
       const err = await call(client, body);
       const t1 = performance.now();

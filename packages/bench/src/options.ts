@@ -1,6 +1,8 @@
 // Parses corvid-bench's command line into one typed BenchOptions, with etcd benchmark's flag names and defaults.
 
-export type Workload = 'put' | 'range' | 'txn-put';
+export type Workload = 'put' | 'range' | 'txn-put' | 'txn-mixed' | 'watch' | 'watch-latency' | 'lease-keepalive';
+
+export const WORKLOADS: readonly Workload[] = ['put', 'range', 'txn-put', 'txn-mixed', 'watch', 'watch-latency', 'lease-keepalive'];
 export type Generator = 'auto' | 'h2load' | 'node';
 
 /** One benchmark run. Either `total` requests or `durationSeconds` of load (duration wins when both are set). */
@@ -21,6 +23,13 @@ export interface BenchOptions {
   /** Requests per second across all clients; 0 = as fast as possible. */
   readonly rate: number;
   readonly generator: Generator;
+  /** txn-mixed: reads per write (etcd's --rw-ratio). */
+  readonly rwRatio: number;
+  /** Find the leader among --endpoints (Maintenance.Status) and send everything to it. */
+  readonly targetLeader: boolean;
+  /** watch, watch-latency: watch streams, and watchers on each (etcd's --streams, --watch-per-stream). */
+  readonly streams: number;
+  readonly watchPerStream: number;
   /** Worker threads of the Node generator. */
   readonly workers: number;
   readonly json: boolean;
@@ -41,11 +50,15 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   consistency: 'l',
   rate: 0,
   generator: 'auto',
+  rwRatio: 1,
+  targetLeader: false,
+  streams: 10,
+  watchPerStream: 10,
   workers: 2,
   json: false,
 };
 
-export const USAGE = `usage: corvid-bench <put|range|txn-put> [options]
+export const USAGE = `usage: corvid-bench <put|range|txn-put|txn-mixed|watch|watch-latency|lease-keepalive> [options]
   --endpoints host:port[,host:port]   (default 127.0.0.1:2379; http:// prefix allowed)
   --clients N          concurrent requests in flight (default 1)
   --conns N            HTTP/2 connections (default 1)
@@ -55,7 +68,11 @@ export const USAGE = `usage: corvid-bench <put|range|txn-put> [options]
   --key-size N         (default 8)      --val-size N   (default 8)
   --key-space-size N   (default 1)      --sequential-keys
   --consistency l|s    range only (default l)
-  --rate N             requests per second across all clients (default 0: unlimited)
+  --rate N             requests per second across all clients (default 0: unlimited; watch-latency: 100)
+  --rw-ratio R         txn-mixed: reads per write (default 1)
+  --streams N          watch, watch-latency: watch streams (default 10)
+  --watch-per-stream N watch, watch-latency: watchers per stream (default 10)
+  --target-leader      send every request to the leader among --endpoints
   --generator auto|h2load|node   auto: h2load when every request is identical (key space of 1)
   --workers N          worker threads of the node generator (default 2)
   --json               print the result as JSON`;
@@ -96,7 +113,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     }
     const eq = arg.indexOf('=');
     const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-    const flagOnly = name === 'sequential-keys' || name === 'json';
+    const flagOnly = name === 'sequential-keys' || name === 'json' || name === 'target-leader';
     let value: string | undefined;
     if (eq !== -1) value = arg.slice(eq + 1);
     else if (!flagOnly) value = argv[++i];
@@ -114,6 +131,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       case 'json': o.json = value === undefined || value === 'true'; break;
       case 'rate': o.rate = positiveInt(name, value, true); break;
       case 'workers': o.workers = positiveInt(name, value); break;
+      case 'rw-ratio': o.rwRatio = nonNegativeNumber(name, value); break;
+      case 'target-leader': o.targetLeader = value === undefined || value === 'true'; break;
+      case 'streams': o.streams = positiveInt(name, value); break;
+      case 'watch-per-stream': o.watchPerStream = positiveInt(name, value); break;
       case 'consistency':
         if (value !== 'l' && value !== 's') throw new UsageError(`--consistency wants l or s, got ${String(value)}`);
         o.consistency = value;
@@ -126,8 +147,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         throw new UsageError(`unknown option --${name}`);
     }
   }
-  if (workload !== 'put' && workload !== 'range' && workload !== 'txn-put') throw new UsageError(`unknown workload ${String(workload)}`);
-  o.workload = workload;
+  if (!(WORKLOADS as readonly string[]).includes(workload ?? '')) throw new UsageError(`unknown workload ${String(workload)}`);
+  o.workload = workload as Workload;
+  if (o.workload === 'watch-latency' && !argv.some((a) => a === '--rate' || a.startsWith('--rate='))) o.rate = 100; // etcd's --put-rate default
   if (o.endpoints.length === 0) throw new UsageError('--endpoints is empty');
   if (o.conns > o.clients) throw new UsageError(`--conns (${o.conns}) exceeds --clients (${o.clients})`);
   if (o.keySize < 8 && o.keySpaceSize > 2 ** (7 * o.keySize - 1)) throw new UsageError('--key-size too small for --key-space-size');
@@ -136,5 +158,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
 
 /** True when every request of the run is byte-identical, so h2load can replay one pre-encoded body. */
 export function isFixedRequest(o: BenchOptions): boolean {
-  return o.keySpaceSize === 1;
+  return o.keySpaceSize === 1 && (o.workload === 'put' || o.workload === 'range' || o.workload === 'txn-put');
+}
+
+/** Workloads that run over streams (watch events, lease keepalives), served by stream-workloads.ts. */
+export function isStreamWorkload(o: BenchOptions): boolean {
+  return o.workload === 'watch' || o.workload === 'watch-latency' || o.workload === 'lease-keepalive';
 }

@@ -8,7 +8,11 @@ export function methodPath(workload: Workload): string {
   switch (workload) {
     case 'put': return '/etcdserverpb.KV/Put';
     case 'range': return '/etcdserverpb.KV/Range';
-    case 'txn-put': return '/etcdserverpb.KV/Txn';
+    case 'txn-put':
+    case 'txn-mixed': return '/etcdserverpb.KV/Txn';
+    case 'watch':
+    case 'watch-latency': return '/etcdserverpb.KV/Put'; // the puts that make the events
+    case 'lease-keepalive': return '/etcdserverpb.Lease/LeaseKeepAlive';
   }
 }
 
@@ -33,9 +37,27 @@ export function benchValue(valSize: number): Buffer {
 }
 
 /** The encoded protobuf message of the request for key index `index`. */
-export function encodeRequest(o: Pick<BenchOptions, 'workload' | 'keySize' | 'consistency'>, index: number, value: Buffer): Uint8Array {
-  const key = benchKey(index, o.keySize);
+/**
+ * Whether request `index` of txn-mixed writes: a fixed hash of the index against 1/(1 + rw-ratio), so the mix is
+ * the asked one whatever order the clients take the indexes in.
+ */
+export function isMixedWrite(index: number, rwRatio: number): boolean {
+  const h = Math.imul(index + 1, 0x9e3779b1) >>> 0;
+  return h / 0x1_0000_0000 < 1 / (1 + rwRatio);
+}
+
+export function encodeRequest(o: Pick<BenchOptions, 'workload' | 'keySize' | 'consistency'> & Partial<Pick<BenchOptions, 'rwRatio'>>, index: number, value: Buffer, keyIdx = index): Uint8Array {
+  const key = benchKey(keyIdx, o.keySize);
   switch (o.workload) {
+    case 'txn-mixed': {
+      const request: etcdserverpb.DeepPartial<etcdserverpb.RequestOp> = isMixedWrite(index, o.rwRatio ?? 1)
+        ? { request: { $case: 'requestPut', value: { key, value } } }
+        : { request: { $case: 'requestRange', value: { key, serializable: o.consistency === 's' } } };
+      return etcdserverpb.TxnRequest.encode(etcdserverpb.TxnRequest.fromPartial({ success: [request] })).finish();
+    }
+    case 'watch':
+    case 'watch-latency':
+    case 'lease-keepalive':
     case 'put':
       return etcdserverpb.PutRequest.encode(etcdserverpb.PutRequest.fromPartial({ key, value })).finish();
     case 'range':

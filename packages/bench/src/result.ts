@@ -28,6 +28,8 @@ export interface BenchResult {
   readonly histogram: readonly { readonly fromMs: number; readonly toMs: number; readonly count: number }[];
   /** The load generator's own CPU over the run (user + system; 1.0 = one core busy the whole run). */
   readonly generatorCpu: { readonly userSeconds: number; readonly systemSeconds: number; readonly cores: number };
+  /** Workload-specific counts (watch: puts made and watchers; lease-keepalive: leases). */
+  readonly extra?: Readonly<Record<string, number>>;
 }
 
 const HISTOGRAM_BINS = 10;
@@ -64,6 +66,7 @@ export function formatText(r: BenchResult): string {
     `  Requests:\t${r.requests.total} total, ${r.requests.succeeded} succeeded, ${r.requests.failed} failed`,
     `  Generator CPU:\t${r.generatorCpu.userSeconds.toFixed(2)}s user, ${r.generatorCpu.systemSeconds.toFixed(2)}s sys (${r.generatorCpu.cores.toFixed(2)} cores)`,
   ];
+  for (const [k, v] of Object.entries(r.extra ?? {})) lines.push(`  ${k}:\t${v}`);
   const errs = Object.entries(r.errors);
   if (errs.length > 0) lines.push('', 'Errors:', ...errs.map(([k, n]) => `  ${k}: ${n}`));
   if (r.histogram.length > 0) {

@@ -4,10 +4,12 @@ import { spawnSync } from 'node:child_process';
 import { rawUnaryCall } from './grpc-raw.js';
 import { runH2load } from './h2load.js';
 import { runNodeGenerator } from './node-generator.js';
-import { isFixedRequest, type BenchOptions } from './options.js';
+import { findLeader } from './leader.js';
+import { isFixedRequest, isStreamWorkload, type BenchOptions } from './options.js';
 import { benchKey, benchValue, encodeRequest, grpcFrame, methodPath } from './requests.js';
 import type { BenchResult } from './result.js';
 import { startProgress } from './progress.js';
+import { runLeaseKeepalive, runWatch } from './stream-workloads.js';
 
 /** Largest key space the range workload prefills before it starts (one put per key). */
 const PREFILL_KEYS_MAX = 10_000;
@@ -28,7 +30,8 @@ async function prefill(o: BenchOptions): Promise<void> {
   }
 }
 
-export async function runBench(o: BenchOptions): Promise<BenchResult> {
+export async function runBench(options: BenchOptions): Promise<BenchResult> {
+  const o = options.targetLeader ? { ...options, endpoints: [await findLeader(options.endpoints)] } : options;
   await prefill(o);
   const stopProgress = startProgress(o.durationSeconds > 0 ? o.durationSeconds + o.warmupSeconds : 0);
   try {
@@ -39,6 +42,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
 }
 
 async function runWith(o: BenchOptions): Promise<BenchResult> {
+  if (o.workload === 'lease-keepalive') return runLeaseKeepalive(o);
+  if (isStreamWorkload(o)) return runWatch(o);
   const useH2load = o.generator === 'h2load' || (o.generator === 'auto' && isFixedRequest(o) && h2loadAvailable());
   if (!useH2load) return runNodeGenerator(o);
   if (!isFixedRequest(o)) throw new Error('--generator h2load replays one request: it needs --key-space-size 1');

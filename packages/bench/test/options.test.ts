@@ -1,7 +1,7 @@
 // Goal: corvid-bench reads etcd benchmark's flags, with its defaults, and rejects what it cannot run; the progress
 // line reads right.
 // Method: parseOptions on argument lists, compared field by field; UsageError on bad input.
-import { DEFAULT_OPTIONS, UsageError, isFixedRequest, parseOptions } from '../src/options.js';
+import { DEFAULT_OPTIONS, UsageError, isFixedRequest, isStreamWorkload, parseOptions } from '../src/options.js';
 import { progressLine } from '../src/progress.js';
 
 describe('parseOptions', () => {
@@ -15,18 +15,19 @@ describe('parseOptions', () => {
   test('every flag, in both --flag value and --flag=value forms', () => {
     const o = parseOptions(['range', '--endpoints', 'http://127.0.0.1:1,127.0.0.1:2', '--clients=64', '--conns', '8', '--total', '500',
       '--duration=2.5', '--warmup', '1', '--key-size', '16', '--val-size=256', '--key-space-size', '1000', '--sequential-keys',
-      '--consistency', 's', '--rate', '100', '--generator', 'node', '--workers', '3', '--json']);
+      '--consistency', 's', '--rate', '100', '--generator', 'node', '--workers', '3', '--json', '--rw-ratio=4', '--target-leader',
+      '--streams', '5', '--watch-per-stream', '20']);
     expect(o).toEqual({
       workload: 'range', endpoints: ['127.0.0.1:1', '127.0.0.1:2'], clients: 64, conns: 8, total: 500, durationSeconds: 2.5,
       warmupSeconds: 1, keySize: 16, valSize: 256, keySpaceSize: 1000, sequentialKeys: true, consistency: 's', rate: 100,
-      generator: 'node', workers: 3, json: true,
+      generator: 'node', workers: 3, json: true, rwRatio: 4, targetLeader: true, streams: 5, watchPerStream: 20,
     });
     expect(isFixedRequest(o)).toBe(false);
   });
 
   test.each([
     [[]],
-    [['watch']],
+    [['watchers']],
     [['put', 'extra']],
     [['put', '--clients', '0']],
     [['put', '--clients', 'x']],
@@ -39,6 +40,21 @@ describe('parseOptions', () => {
     [['put', '--key-size', '1', '--key-space-size', '1000']],
   ])('rejects %j', (argv) => {
     expect(() => parseOptions(argv)).toThrow(UsageError);
+  });
+});
+
+describe('stream and mixed workloads', () => {
+  test('watch-latency puts at 100/s unless --rate says otherwise (etcd\'s --put-rate default)', () => {
+    expect(parseOptions(['watch-latency']).rate).toBe(100);
+    expect(parseOptions(['watch-latency', '--rate', '7']).rate).toBe(7);
+    expect(parseOptions(['watch']).rate).toBe(0);
+  });
+
+  test('only put, range and txn-put can be replayed by h2load', () => {
+    expect(isFixedRequest(parseOptions(['txn-put']))).toBe(true);
+    for (const w of ['txn-mixed', 'watch', 'watch-latency', 'lease-keepalive']) expect(isFixedRequest(parseOptions([w]))).toBe(false);
+    expect(isStreamWorkload(parseOptions(['lease-keepalive']))).toBe(true);
+    expect(isStreamWorkload(parseOptions(['txn-mixed']))).toBe(false);
   });
 });
 

@@ -3,7 +3,7 @@
 // Method: known varint encodings; decode the encoded messages with the generated codecs.
 import { etcdserverpb } from '@corvid/proto';
 import { DEFAULT_OPTIONS } from '../src/options.js';
-import { benchKey, encodeRequest, grpcFrame, keyIndex, methodPath } from '../src/requests.js';
+import { benchKey, encodeRequest, grpcFrame, isMixedWrite, keyIndex, methodPath } from '../src/requests.js';
 
 describe('requests', () => {
   test('keys: zigzag varints, zero padded', () => {
@@ -26,6 +26,17 @@ describe('requests', () => {
     const txn = etcdserverpb.TxnRequest.decode(encodeRequest({ ...DEFAULT_OPTIONS, workload: 'txn-put' }, 0, value));
     expect(txn.success[0]?.request?.$case).toBe('requestPut');
     expect(methodPath('txn-put')).toBe('/etcdserverpb.KV/Txn');
+  });
+
+  test('txn-mixed: one op per txn, writes at 1/(1 + rw-ratio) of the indexes, on the given key', () => {
+    const value = Buffer.from('v');
+    const ops = Array.from({ length: 4000 }, (_, i) => etcdserverpb.TxnRequest.decode(encodeRequest({ ...DEFAULT_OPTIONS, workload: 'txn-mixed', rwRatio: 3 }, i, value, 7)).success[0]!);
+    const writes = ops.filter((op) => op.request?.$case === 'requestPut').length;
+    expect(writes / ops.length).toBeGreaterThan(0.2);
+    expect(writes / ops.length).toBeLessThan(0.3);
+    expect(ops.every((op) => op.request !== undefined && Buffer.from(op.request.value.key).equals(benchKey(7, 8)))).toBe(true);
+    expect(Array.from({ length: 100 }, (_, i) => isMixedWrite(i, 0)).every(Boolean)).toBe(true);
+    expect(methodPath('txn-mixed')).toBe('/etcdserverpb.KV/Txn');
   });
 
   test('key indices: one key, sequential, random within the space', () => {

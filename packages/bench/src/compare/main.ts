@@ -5,7 +5,8 @@ import { loadavg } from 'node:os';
 import { DEFAULT_OPTIONS, type BenchOptions } from '../options.js';
 import type { BenchResult } from '../result.js';
 import { runBench } from '../run.js';
-import { startCorvid, startEtcd, stopAll, type RunningServer } from './servers.js';
+import { runLongReads } from './long-reads.js';
+import { startCluster, startCorvid, startEtcd, stopAll, type RunningServer } from './servers.js';
 
 interface CompareWorkload {
   readonly name: string;
@@ -19,10 +20,22 @@ export const COMPARE_WORKLOADS: readonly CompareWorkload[] = [
   { name: 'range 1 key, 64 clients, serializable', options: { workload: 'range', clients: 64, conns: 8, valSize: 256, consistency: 's' } },
 ];
 
-interface CompareArgs { durationSeconds: number; warmupSeconds: number; rounds: number; only: string | null; json: boolean }
+export interface CompareArgs {
+  durationSeconds: number;
+  warmupSeconds: number;
+  rounds: number;
+  only: string | null;
+  json: boolean;
+  /** Run the long-reads scenario instead of the workloads. */
+  longReads: boolean;
+  /** A Corvid build other than packages/node/dist (e.g. a copy of the previous one, for before/after). */
+  corvidDist: string | null;
+  /** Members per cluster; above 1 every request goes to the leader (--target-leader), as etcd's published figures. */
+  members: number;
+}
 
 function parseArgs(argv: readonly string[]): CompareArgs {
-  const a: CompareArgs = { durationSeconds: 5, warmupSeconds: 1, rounds: 3, only: null, json: false };
+  const a: CompareArgs = { durationSeconds: 5, warmupSeconds: 1, rounds: 3, only: null, json: false, longReads: false, corvidDist: null, members: 1 };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const value = (): string => inline ?? argv[++i] ?? '';
@@ -31,11 +44,15 @@ function parseArgs(argv: readonly string[]): CompareArgs {
     else if (flag === '--rounds') a.rounds = Number(value());
     else if (flag === '--only') a.only = value();
     else if (flag === '--json') a.json = true;
-    else throw new Error(`unknown option ${flag} (known: --duration S --warmup S --rounds N --only SUBSTRING --json)`);
+    else if (flag === '--long-reads') a.longReads = true;
+    else if (flag === '--corvid-dist') a.corvidDist = value();
+    else if (flag === '--members') a.members = Number(value());
+    else throw new Error(`unknown option ${flag} (known: --duration S --warmup S --rounds N --only SUBSTRING --json --long-reads --corvid-dist DIR --members N)`);
   }
   if (!(a.durationSeconds > 0 && a.durationSeconds <= 60)) throw new Error('--duration wants 0 < S ≤ 60');
   if (!(a.warmupSeconds >= 0 && a.warmupSeconds <= 10)) throw new Error('--warmup wants 0 ≤ S ≤ 10');
   if (!(Number.isInteger(a.rounds) && a.rounds >= 1 && a.rounds <= 9)) throw new Error('--rounds wants 1..9');
+  if (!(a.members === 1 || a.members === 3 || a.members === 5)) throw new Error('--members wants 1, 3 or 5');
   return a;
 }
 
@@ -71,13 +88,21 @@ async function main(argv: readonly string[]): Promise<void> {
   const args = parseArgs(argv);
   const workloads = COMPARE_WORKLOADS.filter((w) => args.only === null || w.name.includes(args.only));
   console.error(`starting etcd and corvid (load average now ${loadavg().map((x) => x.toFixed(2)).join(' ')})`);
-  const servers: RunningServer[] = [await startEtcd(), await startCorvid()];
+  const dist = args.corvidDist ?? undefined;
+  const servers: RunningServer[] = args.members === 1
+    ? [await startEtcd(), await startCorvid(dist)]
+    : [await startCluster('etcd', args.members), await startCluster('corvid', args.members, dist)];
+  if (args.longReads) {
+    await runLongReads(servers, args);
+    return;
+  }
   const rows: Row[] = [];
   for (const w of workloads) {
     const row: Row = { workload: w.name, etcd: [], corvid: [], load1: [] };
     for (let round = 0; round < args.rounds; round++) {
       for (const s of servers) {
-        const o: BenchOptions = { ...DEFAULT_OPTIONS, ...w.options, endpoints: [s.endpoint], durationSeconds: args.durationSeconds, warmupSeconds: args.warmupSeconds };
+        const o: BenchOptions = { ...DEFAULT_OPTIONS, ...w.options, endpoints: s.endpoints, targetLeader: s.endpoints.length > 1,
+          durationSeconds: args.durationSeconds, warmupSeconds: args.warmupSeconds };
         const r = await runBench(o);
         row.load1.push(loadavg()[0]!);
         (s.name === 'etcd' ? row.etcd : row.corvid).push(r);

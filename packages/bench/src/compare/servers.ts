@@ -11,8 +11,10 @@ import { stopH2loadRuns } from '../h2load.js';
 
 export interface RunningServer {
   readonly name: string;
-  /** host:port of the client URL. */
+  /** host:port of the (first member's) client URL. */
   readonly endpoint: string;
+  /** host:port of every member's client URL. */
+  readonly endpoints: readonly string[];
   readonly child: ChildProcess;
 }
 
@@ -74,12 +76,13 @@ export async function startEtcd(binary = '/usr/bin/etcd'): Promise<RunningServer
   started.push(child);
   const endpoint = `127.0.0.1:${clientPort}`;
   await waitHealthy('etcd', endpoint, child);
-  return { name: 'etcd', endpoint, child };
+  return { name: 'etcd', endpoint, endpoints: [endpoint], child };
 }
 
-export async function startCorvid(): Promise<RunningServer> {
+/** `dist`: a Corvid build directory (default packages/node/dist). */
+export async function startCorvid(dist?: string): Promise<RunningServer> {
   const dir = makeTempDir('corvid-compare-corvid-');
-  const main = fileURLToPath(new URL('../../../node/dist/cli/main.js', import.meta.url));
+  const main = dist === undefined ? fileURLToPath(new URL('../../../node/dist/cli/main.js', import.meta.url)) : join(dist, 'cli', 'main.js');
   const url = 'http://127.0.0.1:0';
   const child = spawn(process.execPath, [main, '--data-dir', join(dir, 'data'), '--listen-client-urls', url, '--advertise-client-urls', url],
     { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -96,5 +99,32 @@ export async function startCorvid(): Promise<RunningServer> {
   });
   child.stderr!.resume(); // keep draining logs so the member never blocks on a full pipe
   await waitHealthy('corvid', endpoint, child);
-  return { name: 'corvid', endpoint, child };
+  return { name: 'corvid', endpoint, endpoints: [endpoint], child };
+}
+
+/**
+ * A cluster of `members` (etcd 3.4 or Corvid, started with the same etcd flags), each in its own temp dir with
+ * free ports, bootstrapped together (--initial-cluster, state new); resolves once every member is healthy.
+ */
+export async function startCluster(kind: 'etcd' | 'corvid', members: number, dist?: string): Promise<RunningServer> {
+  const dir = makeTempDir(`corvid-compare-${kind}-cluster-`);
+  const ports = [];
+  for (let i = 0; i < members; i++) ports.push({ client: await freePort(), peer: await freePort() });
+  const initialCluster = ports.map((p, i) => `m${i}=http://127.0.0.1:${p.peer}`).join(',');
+  const corvidMain = dist === undefined ? fileURLToPath(new URL('../../../node/dist/cli/main.js', import.meta.url)) : join(dist, 'cli', 'main.js');
+  const children = ports.map((p, i) => {
+    const client = `http://127.0.0.1:${p.client}`;
+    const peer = `http://127.0.0.1:${p.peer}`;
+    const args = ['--name', `m${i}`, '--data-dir', join(dir, `m${i}`), '--listen-client-urls', client, '--advertise-client-urls', client,
+      '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', initialCluster,
+      '--initial-cluster-token', `bench-${kind}`, '--initial-cluster-state', 'new'];
+    const child = kind === 'etcd'
+      ? spawn('/usr/bin/etcd', [...args, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'ignore'] })
+      : spawn(process.execPath, [corvidMain, ...args], { stdio: ['ignore', 'ignore', 'ignore'] });
+    started.push(child);
+    return child;
+  });
+  const endpoints = ports.map((p) => `127.0.0.1:${p.client}`);
+  await Promise.all(endpoints.map((e, i) => waitHealthy(`${kind} m${i}`, e, children[i]!)));
+  return { name: kind, endpoint: endpoints[0]!, endpoints, child: children[0]! };
 }
