@@ -1,11 +1,14 @@
 /**
  * Goal: with etcd 3.5's tracing flags a Put produces ONE trace that follows it through the member — the gRPC
  * server span, `propose` (member id, Raft index and term, revision), its `raft.commit` and `apply` children, and
- * `respond` — exported over OTLP/gRPC; and a read gets its own trace.
+ * `respond` — exported over OTLP/gRPC; a read gets its own trace; and a caller's W3C `traceparent` continues into the
+ * member (the call's span is the caller's child, in the caller's trace).
  * Method: a tiny OTLP receiver on 127.0.0.1 (otlp-receiver.ts), one Corvid member started with
  * --experimental-enable-distributed-tracing pointing at it (sampling every request), a Put and a Range, then wait
  * (with a deadline) for the spans and check their tree, attributes and time order.
  */
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { etcdserverpb } from '@corvid/proto';
 import { bytes, kvClient } from '../harness/grpc.js';
 import { ProcessGroup } from '../harness/processes.js';
 import { waitFor } from '../harness/wait.js';
@@ -80,6 +83,23 @@ test('a Put is one trace: KV/Put → propose → raft.commit, apply; respond', a
     const [range] = byName(spans, 'etcdserverpb.KV/Range');
     expect(range?.traceId).not.toBe(call.traceId);
     expect(spans.filter((s) => s.traceId === range?.traceId).map((s) => s.name).sort()).toEqual(['etcdserverpb.KV/Range', 'respond']);
+
+    // A caller's trace context (W3C traceparent in the call's metadata) continues into the member.
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const callerSpanId = '00f067aa0ba902b7';
+    const raw = new etcdserverpb.KVClient(member.endpoint, credentials.createInsecure());
+    const metadata = new Metadata();
+    metadata.set('traceparent', `00-${traceId}-${callerSpanId}-01`);
+    await new Promise<void>((resolve, reject) => {
+      raw.put(etcdserverpb.PutRequest.fromPartial({ key: bytes('traced-by-caller'), value: bytes('v') }), metadata, (err) => (err ? reject(err) : resolve()));
+    });
+    raw.close();
+    const continued = await waitFor(() => {
+      const inTrace = receiver.spans.filter((s) => s.traceId === traceId);
+      return inTrace.some((s) => s.name === 'apply') && inTrace.some((s) => s.name === 'etcdserverpb.KV/Put') ? inTrace : undefined;
+    }, 20_000, 'the spans of the caller\'s trace');
+    expect(continued.find((s) => s.name === 'etcdserverpb.KV/Put')?.parentSpanId).toBe(callerSpanId);
+    expect(continued.map((s) => s.name).sort()).toEqual(['apply', 'etcdserverpb.KV/Put', 'propose', 'raft.commit', 'respond']);
   } finally {
     kv.close();
   }

@@ -38,6 +38,21 @@ export class MvccMetrics {
     this.rangeTotal = counter('etcd_mvcc_range_total', 'Total number of ranges seen by this member.');
     this.txnTotal = counter('etcd_mvcc_txn_total', 'Total number of txns seen by this member.');
     this.compactionKeysTotal = counter('etcd_debugging_mvcc_db_compaction_keys_total', 'Total number of db keys compacted.');
+    // etcd 3.4 exports these four counts twice, also under their older etcd_debugging_mvcc_* names.
+    const mirror = (name: string, help: string, source: Counter): void => {
+      registered(registry, name, () => new Counter({
+        name, help, registers,
+        async collect(): Promise<void> {
+          const value = (await source.get()).values[0]?.value ?? 0;
+          this.reset();
+          this.inc(value);
+        },
+      }));
+    };
+    mirror('etcd_debugging_mvcc_put_total', 'Total number of puts seen by this member.', this.putTotal);
+    mirror('etcd_debugging_mvcc_delete_total', 'Total number of deletes seen by this member.', this.deleteTotal);
+    mirror('etcd_debugging_mvcc_range_total', 'Total number of ranges seen by this member.', this.rangeTotal);
+    mirror('etcd_debugging_mvcc_txn_total', 'Total number of txns seen by this member.', this.txnTotal);
     const histogram = (name: string, help: string, buckets: number[]): Histogram =>
       registered(registry, name, () => new Histogram({ name, help, buckets, registers }));
     this.compactionPauseMs = histogram(

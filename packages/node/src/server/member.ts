@@ -38,7 +38,7 @@ import { Backend } from '../storage/index.js';
 import type { Logger } from '../util/logger.js';
 import { ETCD_API_VERSION } from '../version.js';
 import { MembershipManager } from './membership-manager.js';
-import { createApplyObserver, createServerMetrics, registerStateGauges } from './metrics.js';
+import { countHealthChecks, createApplyObserver, createServerMetrics, registerStateGauges } from './metrics.js';
 import { publishAttributes } from './publish.js';
 import { planStartup, removeSnapshotLeftovers } from './startup.js';
 import { LeaseExpiryLoop, minLeaseTtlSeconds } from './lease-expiry.js';
@@ -297,11 +297,11 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     registry,
     // etcd 3.4's checkHealth: unhealthy while any alarm is raised or there is no leader; then a
     // range through the request path must answer.
-    isHealthy: async () => {
+    isHealthy: countHealthChecks(registry, async () => {
       if (applier.alarms.list().length > 0 || raftDriver.status().leader === 0n) return false;
       kv.range(etcdserverpb.RangeRequest.fromPartial({ key: Buffer.from('health'), keysOnly: true, limit: 1n }));
       return true;
-    },
+    }),
     // JSON bodies are base64 and quoting on top of the protobuf size: allow twice etcd's gRPC limit.
     gateway: { invoke: services.invoke, maxBodyBytes: 2 * maxReceiveBytes },
     ...(process.env['CORVID_EXPERIMENTAL_FAULT_INJECTION'] === '1' ? { peerFaults: { isolate: (ids: readonly bigint[]) => transport.isolate(ids) } } : {}),

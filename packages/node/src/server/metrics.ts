@@ -101,3 +101,22 @@ export function registerStateGauges(registry: Registry, state: StateReaders): vo
   gauge('etcd_debugging_mvcc_compact_revision', 'The revision of the last compaction in store.', () => state.compactedRevision());
   gauge('corvid_lease_active', 'Leases alive now: granted and not yet revoked or expired.', () => state.leases());
 }
+
+/**
+ * The /health check counted as etcd 3.4 counts it: etcd_server_health_success and
+ * etcd_server_health_failures (a check that throws counts as a failure).
+ */
+export function countHealthChecks(registry: Registry, check: () => Promise<boolean>): () => Promise<boolean> {
+  const registers = [registry];
+  const success = new Counter({ name: 'etcd_server_health_success', help: 'The total number of successful health checks', registers });
+  const failures = new Counter({ name: 'etcd_server_health_failures', help: 'The total number of failed health checks', registers });
+  return async () => {
+    let healthy = false;
+    try {
+      healthy = await check();
+      return healthy;
+    } finally {
+      (healthy ? success : failures).inc();
+    }
+  };
+}
