@@ -10,6 +10,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
 import { Cluster } from '../harness/cluster.js';
 import { bytes, kvClient, type KvApi } from '../harness/grpc.js';
@@ -87,6 +88,8 @@ const etcdFamilies = new Map<string, Family>();
 const closers: Array<() => void> = [];
 let loading = true;
 let load: Promise<void> = Promise.resolve();
+/** Failures of the background load: it stops at the first, and the last test reports them. */
+const loadErrors: string[] = [];
 
 async function scrape(url: string): Promise<Map<string, Family>> {
   return parseFamilies(await (await fetch(`${url}/metrics`)).text());
@@ -132,8 +135,13 @@ beforeAll(async () => {
   // A light, steady load while Prometheus scrapes, so every rate() has a slope.
   load = (async () => {
     for (let round = 20; loading; round++) {
-      await Promise.all(kvs.map(async (kv) => loadRound(kv, round)));
-      await new Promise((r) => setTimeout(r, 50));
+      try {
+        await Promise.all(kvs.map(async (kv) => loadRound(kv, round)));
+      } catch (err) {
+        loadErrors.push(`round ${round}: ${(err as Error).message}`);
+        return;
+      }
+      await delay(50);
     }
   })();
   // Six scrapes of every member: enough points for rate() over the 30 s windows.
@@ -148,7 +156,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   loading = false;
-  await load.catch(() => undefined);
+  await load;
   for (const close of closers) close();
   await prometheus?.stop();
   corvid?.close();
@@ -243,4 +251,8 @@ describe('alert rules against Prometheus', () => {
       expect({ rule: rule.name, status: result.status }).toEqual({ rule: rule.name, status: 'success' });
     }
   });
+});
+
+test('the background load ran without a failed request on either cluster', () => {
+  expect(loadErrors).toEqual([]);
 });
