@@ -9,7 +9,8 @@
  * an error; a nemesis cycles through faults (SIGKILL the leader, SIGKILL a follower, and on Corvid isolate the
  * leader or a follower) and undoes each one after the workload has made progress; ops are timed with
  * performance.now(). Runs CORVID_LINEARIZABILITY_SECONDS seconds (default 15); CORVID_LINEARIZABILITY_SEED fixes the
- * clients' choices. The checker itself is tested first on hand-made histories.
+ * clients' choices. The checker itself is tested first on hand-made histories, and then shown to reject the real
+ * history with one stale read appended.
  */
 import { etcdserverpb } from '@corvid/proto';
 import { Cluster, withCluster, type Slot } from '../harness/cluster.js';
@@ -27,6 +28,8 @@ const OPS_PER_PHASE = 150;
 const PHASE_DEADLINE_MS = 4_000;
 const RECOVER_DEADLINE_MS = 20_000;
 const CHECK_DEADLINE_MS_PER_KEY = 20_000;
+/** The client id of the final reads, after the faults. */
+const FINAL_READER = 99;
 
 const group = new ProcessGroup();
 afterAll(async () => group.cleanup());
@@ -135,6 +138,22 @@ async function client(id: number, endpoints: readonly string[], history: Operati
   }
 }
 
+/**
+ * The check has teeth on this very history: appending one read, after everything, of a value an acknowledged put
+ * wrote but that the final reads no longer show, must make the key non-linearizable (values are unique per write).
+ */
+function staleReadIsCaught(history: readonly Operation[]): string {
+  const key = KEYS[0] as string;
+  const ops = history.filter((o) => o.input.key === key);
+  const final = ops.filter((o) => o.client === FINAL_READER).pop()?.output;
+  const finalValue = final?.kind === 'get' ? final.value : undefined;
+  const overwritten = ops.find((o) => o.input.kind === 'put' && o.output !== undefined && o.input.value !== finalValue);
+  if (overwritten?.input.kind !== 'put') return 'no overwritten put to read';
+  const end = Math.max(...ops.map((o) => (o.returnedMs === Infinity ? o.invokedMs : o.returnedMs))) + 1;
+  const stale: Operation = { client: FINAL_READER + 1, input: { kind: 'get', key }, invokedMs: end, returnedMs: end + 1, output: { kind: 'get', value: overwritten.input.value } };
+  return checkHistory([...ops, stale], CHECK_DEADLINE_MS_PER_KEY).map((v) => v.result).join(',') || 'accepted';
+}
+
 type Fault = 'kill the leader' | 'kill a follower' | 'isolate the leader' | 'isolate a follower';
 const FAULTS: readonly Fault[] = SUBJECT === 'corvid'
   ? ['kill the leader', 'isolate a follower', 'kill a follower', 'isolate the leader']
@@ -185,7 +204,7 @@ test(`${SUBJECT}: put/get/cas on ${KEYS.length} keys from ${CLIENTS} clients und
     expect(cluster.running()).toHaveLength(cluster.slots.length);
     for (const slot of cluster.slots) {
       const kv = kvClient(slot.endpoint);
-      for (const key of KEYS) expect(await runOp(kv, 99, { kind: 'get', key }, history)).toBe(true);
+      for (const key of KEYS) expect(await runOp(kv, FINAL_READER, { kind: 'get', key }, history)).toBe(true);
       kv.close();
     }
 
@@ -197,5 +216,6 @@ test(`${SUBJECT}: put/get/cas on ${KEYS.length} keys from ${CLIENTS} clients und
     const verdicts = checkHistory(history, CHECK_DEADLINE_MS_PER_KEY);
     const summary = `${history.length} operations (${unknown} possibly applied), seed ${SEED}, faults: ${faultsRun.join('; ')}`;
     expect({ summary, verdicts }).toEqual({ summary, verdicts: [] });
+    expect(staleReadIsCaught(history)).toBe('violation');
   }, Math.max(50_000, SECONDS * 1_000 + 35_000));
 }, Math.max(60_000, SECONDS * 1_000 + 45_000));
