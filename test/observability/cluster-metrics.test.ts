@@ -118,6 +118,13 @@ async function prepare(cluster: Cluster): Promise<KvApi> {
   const short = await leases.grant({ TTL: 60 });
   await leases.revoke({ ID: short.ID });
   for (let i = 0; i < 20; i++) await loadRound(kv, i);
+  // 640 keys in 5 txns: a range over them is a long read, served by a read-pool worker.
+  for (let t = 0; t < 5; t++) {
+    const puts = Array.from({ length: 128 }, (_, i) => ({ request: { $case: 'requestPut' as const, value: { key: bytes(`/obs/bulk/${t}-${i}`), value: bytes('v') } } }));
+    await kv.txn({ compare: [], success: puts });
+  }
+  const bulk = await kv.range({ key: bytes('/obs/bulk/'), rangeEnd: bytes('/obs/bulk0') });
+  expect(bulk.count).toBe(640n);
   const { header } = await kv.range({ key: bytes('/obs/txn') });
   await kv.compact({ revision: (header?.revision ?? 2n) - 5n });
   return kv;
@@ -182,6 +189,13 @@ describe('metric families', () => {
       }
     }
     expect(differences).toEqual([]);
+  });
+
+  test('a long read is counted by the read pool\'s metrics', async () => {
+    const runs = await prometheus.query(`sum(corvid_read_pool_run_duration_seconds_count{job="${CORVID_JOB}"})`);
+    expect(Number(runs.data?.result[0]?.value?.[1])).toBeGreaterThanOrEqual(1);
+    const waits = await prometheus.query(`sum(corvid_read_pool_wait_duration_seconds_count{job="${CORVID_JOB}"})`);
+    expect(Number(waits.data?.result[0]?.value?.[1])).toBeGreaterThanOrEqual(1);
   });
 
   test('every family Corvid exports is documented with its type and labels, and every documented one is exported', () => {

@@ -20,6 +20,7 @@ import { KvWrite, type ChangeEvent } from './kv-write.js';
 import { MvccMetrics } from './metrics.js';
 import { rangeView, rangeWithin } from './range.js';
 import { EncodedRangeResponse, ReadPool, type HeaderIdentity, type ReadReply } from './read-pool/index.js';
+import { createReadPoolMetrics } from '../metrics/index.js';
 import { getAt, ReadBudget } from './reader.js';
 import type { KvRecord } from './record.js';
 import type { RevisionView } from './revision.js';
@@ -94,7 +95,11 @@ export class KvStore {
       this.metrics,
       options.compactionChunkEntries ?? COMPACTION_CHUNK_ENTRIES,
     );
-    this.readPool = new ReadPool({ path: backend.path, ...(options.readWorkers === undefined ? {} : { workers: options.readWorkers }) });
+    this.readPool = new ReadPool({
+      path: backend.path,
+      ...(options.readWorkers === undefined ? {} : { workers: options.readWorkers }),
+      ...(options.registry === undefined ? {} : { metrics: createReadPoolMetrics(options.registry) }),
+    });
     this.maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
     this.reload();
     this.compactor.schedule(); // resume a compaction a crash interrupted

@@ -27,7 +27,7 @@ import { AuthGate, createTokenProvider } from '../auth/index.js';
 import { formatId } from '../cluster/index.js';
 import { CorvidError } from '../errors/index.js';
 import { verifyConfig, type Config } from '../config/index.js';
-import { createReadPoolMetrics, createRegistry, GrpcMetrics } from '../metrics/index.js';
+import { createRegistry, GrpcMetrics } from '../metrics/index.js';
 import { startTracing, traceProposals } from '../tracing/index.js';
 import { Lessor } from '../lease/index.js';
 import { KvStore } from '../mvcc/index.js';
@@ -88,8 +88,6 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   const lessor = new Lessor(backend, { registry, checkpointIntervalMs: config.leaseCheckpointEnabled ? config.leaseCheckpointIntervalMs : 0 });
   const applier = new Applier(backend, kv, lessor, createApplyObserver(registry));
   registerStateGauges(registry, { currentRevision: () => kv.currentRevision(), compactedRevision: () => kv.compactedRevision(), leases: () => lessor.list().length });
-  // TODO(#6): hand these to the read pool (mvcc/read-pool) so it reports its queue and timings.
-  createReadPoolMetrics(registry);
   applier.auth.useTokenProvider(authTokens);
   const authGate = new AuthGate(applier.auth, authTokens);
   const wal = Wal.open({ dataDir: config.dataDir });

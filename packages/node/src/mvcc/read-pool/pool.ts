@@ -8,6 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { CorvidError } from '../../errors/index.js';
+import type { ReadPoolMetrics } from '../../metrics/index.js';
 import type { ReadJob, ReadReply, WorkerInit } from './protocol.js';
 
 /** Jobs waiting for a worker before new ones are refused. */
@@ -26,10 +27,14 @@ export interface ReadPoolOptions {
   readonly path: string;
   readonly workers?: number;
   readonly maxQueued?: number;
+  /** corvid_read_pool_*: queue depth, busy workers, queue wait and run time per job. */
+  readonly metrics?: ReadPoolMetrics;
 }
 
 interface Pending {
   readonly job: ReadJob;
+  /** performance.now() when queued, then when a worker took it. */
+  atMs: number;
   readonly resolve: (reply: ReadReply) => void;
   readonly reject: (err: unknown) => void;
 }
@@ -62,7 +67,7 @@ export class ReadPool {
     if (this.closed) return Promise.reject(new CorvidError('Stopped'));
     if (this.queue.length >= this.maxQueued) return Promise.reject(new CorvidError('TooManyRequests'));
     return new Promise<ReadReply>((resolve, reject) => {
-      this.queue.push({ job, resolve, reject });
+      this.queue.push({ job, resolve, reject, atMs: performance.now() });
       this.dispatch();
     });
   }
@@ -78,8 +83,20 @@ export class ReadPool {
       if (slot.busy !== null) continue;
       const next = this.queue.shift()!;
       slot.busy = next;
+      const now = performance.now();
+      this.options.metrics?.waitSeconds.observe((now - next.atMs) / 1000);
+      next.atMs = now;
       (slot.worker ??= this.spawn(slot)).postMessage(next.job);
     }
+    this.report();
+  }
+
+  /** Sets the queue and busy-worker gauges (after every change of either). */
+  private report(): void {
+    const metrics = this.options.metrics;
+    if (metrics === undefined) return;
+    metrics.queued.set(this.queue.length);
+    metrics.busyWorkers.set(this.slots.filter((s) => s.busy !== null).length);
   }
 
   private spawn(slot: Slot): Worker {
@@ -88,6 +105,7 @@ export class ReadPool {
     worker.on('message', (reply: ReadReply) => {
       const done = slot.busy;
       slot.busy = null;
+      if (done !== null) this.options.metrics?.runSeconds.observe((performance.now() - done.atMs) / 1000);
       done?.resolve(reply);
       this.dispatch();
     });
@@ -98,6 +116,7 @@ export class ReadPool {
       slot.busy = null;
       done?.reject(err);
       if (!this.closed) this.dispatch();
+      else this.report();
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`read-pool worker exited with code ${code}`)));
@@ -120,5 +139,6 @@ export class ReadPool {
         running?.reject(new CorvidError('Stopped'));
       }),
     );
+    this.report();
   }
 }
