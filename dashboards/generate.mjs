@@ -101,7 +101,7 @@ const DASHBOARDS = {
         ts('Errors by code', 'reqps', [q('sum by (grpc_method, grpc_code) (rate(grpc_server_handled_total{$sel,grpc_code!="OK"}[$rate]))', '{{grpc_method}} {{grpc_code}}')], 'Failed calls per second by method and code.'),
         ts('Apply time by operation (p99)', 's', [q('histogram_quantile(0.99, sum(rate(corvid_server_apply_duration_seconds_bucket{$sel}[$rate])) by (op, le))', '{{op}}')], 'Time to apply one committed entry, by operation (Corvid).'),
         ts('ReadIndex wait (p50/p99)', 's', [q('histogram_quantile(0.5, sum(rate(corvid_server_read_index_wait_seconds_bucket{$sel}[$rate])) by (instance, le))', 'p50 {{instance}}'), q('histogram_quantile(0.99, sum(rate(corvid_server_read_index_wait_seconds_bucket{$sel}[$rate])) by (instance, le))', 'p99 {{instance}}')], 'Time a linearizable read waits for its ReadIndex (Corvid).'),
-        ts('Read pool', 'short', [q('corvid_read_pool_queue_depth{$sel}', 'queued {{instance}}'), q('corvid_read_pool_busy_workers{$sel}', 'busy {{instance}}')], 'Long reads queued for and running on worker threads (Corvid; 0 until the read pool reports).'),
+        ts('Read pool', 'short', [q('corvid_read_pool_queue_depth{$sel}', 'queued {{instance}}'), q('corvid_read_pool_busy_workers{$sel}', 'busy {{instance}}')], 'Long reads (big ranges, counts, HashKV) queued for and running on worker threads (Corvid).'),
       ],
     },
   },
