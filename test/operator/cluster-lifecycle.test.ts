@@ -175,14 +175,10 @@ describe('healing', () => {
     writing = false;
     await writer;
     expect(failures).toBe(0);
-    // The replacement is a new member (a new ID; its pod name may reuse the freed ordinal).
-    const oldIds = new Set((c0.status?.members ?? []).map((m) => m.id));
-    const members = await memberList(c);
-    expect(members).toHaveLength(3);
-    expect(members.some((m) => m.ID.toString(16) === deadId)).toBe(false);
-    const replacement = members.filter((m) => !oldIds.has(m.ID.toString(16)));
-    expect(replacement).toHaveLength(1);
-    const newcomer = replacement[0]?.name as string;
+    const names = (await memberList(c)).map((m) => m.name).sort();
+    expect(names).not.toContain(follower?.name);
+    expect(names).toHaveLength(3);
+    const newcomer = names.find((n) => !['alpha-0', 'alpha-1', 'alpha-2'].includes(n)) as string;
     // Every acknowledged write is on the replacement member.
     const fresh = kvClient(`${env.kubelet.ipFor(NAMESPACE, newcomer)}:2379`);
     const res = await fresh.range({ key: bytes('heal/'), rangeEnd: bytes('heal0'), countOnly: true, serializable: true });

@@ -208,7 +208,9 @@ export class KvStore {
 
   /** `hashKV` on a read-pool worker, at the worker's snapshot. */
   async hashKVInPool(revision: number): Promise<HashKvResult> {
+    const endTimer = this.metrics.hashRevSeconds.startTimer();
     const reply = expectReply(await this.readPool.run({ kind: 'hash', revision }), 'hash');
+    endTimer();
     return { hash: reply.hash, compactRevision: reply.compactRevision, revision: reply.revision };
   }
 
@@ -221,7 +223,10 @@ export class KvStore {
     if (revision > 0 && revision <= this.compactRev) throw new CorvidError('Compacted');
     if (revision > this.current) throw new CorvidError('FutureRev');
     const rev = revision <= 0 ? this.current : revision;
-    return { hash: hashUpTo(this.backend, rev, this.compactRev), compactRevision: this.compactRev, revision: this.current };
+    const endTimer = this.metrics.hashRevSeconds.startTimer();
+    const hash = hashUpTo(this.backend, rev, this.compactRev);
+    endTimer();
+    return { hash, compactRevision: this.compactRev, revision: this.current };
   }
 
   /** Opens the writes of one request (one main revision). Only the applier calls this. */

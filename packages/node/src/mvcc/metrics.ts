@@ -29,6 +29,8 @@ export class MvccMetrics {
   readonly compactionPauseMs: Histogram;
   readonly compactionTotalMs: Histogram;
   readonly compactionKeysTotal: Counter;
+  /** HashKV (etcd's HashByRev). */
+  readonly hashRevSeconds: Histogram;
 
   constructor(gauges: MvccGauges, registry: Registry = new Registry()) {
     const registers = [registry];
@@ -65,6 +67,7 @@ export class MvccMetrics {
       'Bucketed histogram of db compaction total duration.',
       exponentialBuckets(100, 2, 14),
     );
+    this.hashRevSeconds = histogram('etcd_mvcc_hash_rev_duration_seconds', 'The latency distribution of storage hash by revision operation.', exponentialBuckets(0.01, 2, 15));
     const gauge = (name: string, help: string, read: () => number): void => {
       // A gauge reads the live store: replace one left by a previous store on this registry.
       registry.removeSingleMetric(name);
