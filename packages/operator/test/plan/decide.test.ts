@@ -103,6 +103,7 @@ const summary = (a: Action | null): string | null => {
 
 const TABLE: readonly [string, ObservedCluster, string | null][] = [
   ['steady 3 of 3: nothing', cluster(three), null],
+  ['spec.tls (not built yet): refused, nothing started', { ...cluster([], { etcd: false, spec: { tls: { client: { secretName: 's' } } } }), pods: [], claims: [] }, 'Wait TLSNotSupported'],
   ['services first', { ...cluster(three), services: { peer: false, client: true } }, 'CreateService'],
   ['PDB tracks the quorum of the declared size', { ...cluster(three), pdbMinAvailable: 1 }, 'ApplyPodDisruptionBudget'],
   ['nothing exists: seed member 0', { ...cluster([], { etcd: false }), pods: [], claims: [] }, 'CreateMember a-0 new []'],
