@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
 import { Cluster } from '../harness/cluster.js';
+import { etcdctl } from '../harness/etcdctl.js';
 import { bytes, kvClient, type KvApi } from '../harness/grpc.js';
 import { ProcessGroup, REPO_ROOT } from '../harness/processes.js';
 import { waitFor } from '../harness/wait.js';
@@ -125,6 +126,8 @@ async function prepare(cluster: Cluster): Promise<KvApi> {
   }
   const bulk = await kv.range({ key: bytes('/obs/bulk/'), rangeEnd: bytes('/obs/bulk0') });
   expect(bulk.count).toBe(640n);
+  // etcdctl 3.4 sends client-api-version: 3.4 (etcd_server_client_requests_total's label).
+  expect((await etcdctl(endpoint, ['put', '/obs/etcdctl', 'v'])).code).toBe(0);
   const { header } = await kv.range({ key: bytes('/obs/txn') });
   await kv.compact({ revision: (header?.revision ?? 2n) - 5n });
   return kv;
@@ -189,6 +192,15 @@ describe('metric families', () => {
       }
     }
     expect(differences).toEqual([]);
+  });
+
+  test('client calls are counted by type and the client\'s API version, as etcd counts them', async () => {
+    for (const job of [CORVID_JOB, ETCD_JOB]) {
+      const byEtcdctl = await prometheus.query(`sum(etcd_server_client_requests_total{job="${job}",type="unary",client_api_version="3.4"})`);
+      expect({ job, counted: Number(byEtcdctl.data?.result[0]?.value?.[1]) >= 1 }).toEqual({ job, counted: true });
+    }
+    const streams = await prometheus.query(`sum(etcd_server_client_requests_total{job="${CORVID_JOB}",type="stream"})`);
+    expect(Number(streams.data?.result[0]?.value?.[1])).toBeGreaterThanOrEqual(2);
   });
 
   test('a long read is counted by the read pool\'s metrics', async () => {

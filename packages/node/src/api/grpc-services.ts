@@ -6,10 +6,11 @@
  */
 import { Metadata, status, type handleUnaryCall, type Server, type ServerUnaryCall, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { CorvidError } from '../errors/index.js';
+import type { GrpcMetrics } from '../metrics/index.js';
 import { toServiceError } from './errors.js';
 import { withGrpcGoRefusals } from './grpc-refusals.js';
 
-type StreamHandler = (call: { emit(event: 'error', err: unknown): boolean }) => void;
+type StreamHandler = (call: { emit(event: 'error', err: unknown): boolean; metadata?: Metadata }) => void;
 
 export class GrpcServices {
   private readonly unaryHandlers = new Map<string, handleUnaryCall<unknown, unknown>>();
@@ -19,6 +20,8 @@ export class GrpcServices {
     private readonly maxReceiveBytes: number,
     /** Whether this member is a learner now (etcd refuses streams on learners). */
     private readonly isLearner: () => boolean = () => false,
+    /** Counts each admitted stream (etcd_server_client_requests_total, as etcd's stream interceptor). */
+    private readonly metrics?: Pick<GrpcMetrics, 'countClientRequest'>,
   ) {}
 
   add<S extends ServiceDefinition>(service: S, implementation: UntypedServiceImplementation): void {
@@ -41,6 +44,7 @@ export class GrpcServices {
           call.emit('error', toServiceError(new CorvidError('NotSupportedForLearner')).error);
           return;
         }
+        this.metrics?.countClientRequest('stream', call.metadata);
         handler(call);
       };
       gated[name] = gate as unknown as UntypedServiceImplementation[string];

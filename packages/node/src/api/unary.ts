@@ -53,6 +53,7 @@ export function unary<Req, Res>(
     try {
       checkRequestDecoded(call.request);
       if (ctx.isLearner?.() === true && !supportedForLearner(method, call.request)) throw new CorvidError('NotSupportedForLearner');
+      ctx.metrics.countClientRequest('unary', call.metadata);
       const result = handle(call.request, call);
       if (result instanceof Promise) {
         result.then((res) => {

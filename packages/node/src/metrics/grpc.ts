@@ -6,7 +6,7 @@
  * messages of every client call (`countMessageBytes` wraps a service's codecs).
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { status, type ServiceDefinition } from '@grpc/grpc-js';
+import { status, type Metadata, type ServiceDefinition } from '@grpc/grpc-js';
 
 export type GrpcType = 'unary' | 'client_stream' | 'server_stream' | 'bidi_stream';
 
@@ -42,6 +42,7 @@ export class GrpcMetrics {
   private readonly handlingSeconds: Histogram<(typeof LABELS)[number]> | undefined;
   private readonly sentBytes: Counter;
   private readonly receivedBytes: Counter;
+  private readonly clientRequests: Counter<'type' | 'client_api_version'>;
 
   constructor(registry: Registry, level: 'basic' | 'extensive' = 'basic') {
     this.started = new Counter({ name: 'grpc_server_started_total', help: 'Total number of RPCs started on the server.', labelNames: LABELS, registers: [registry] });
@@ -58,6 +59,18 @@ export class GrpcMetrics {
     });
     this.sentBytes = new Counter({ name: 'etcd_network_client_grpc_sent_bytes_total', help: 'The total number of bytes sent to grpc clients.', registers: [registry] });
     this.receivedBytes = new Counter({ name: 'etcd_network_client_grpc_received_bytes_total', help: 'The total number of bytes received from grpc clients.', registers: [registry] });
+    this.clientRequests = new Counter({ name: 'etcd_server_client_requests_total', help: 'The total number of client requests per client version.', labelNames: ['type', 'client_api_version'], registers: [registry] });
+  }
+
+  /**
+   * etcd's interceptors count every call by type and the client's `client-api-version` metadata
+   * (clientv3 sends "3.4"). Only a major.minor value becomes a label, anything else "unknown": the
+   * client chooses the text, and a label must stay bounded.
+   */
+  countClientRequest(type: 'unary' | 'stream', metadata: Metadata | undefined): void {
+    const [version] = metadata?.get('client-api-version') ?? [];
+    const clientApiVersion = typeof version === 'string' && /^\d{1,3}\.\d{1,3}$/.test(version) ? version : 'unknown';
+    this.clientRequests.inc({ type, client_api_version: clientApiVersion });
   }
 
   /**

@@ -245,7 +245,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     'grpc.max_receive_message_length': Math.min(maxReceiveBytes * GRPC_JS_HARD_LIMIT_FACTOR, 2 ** 31 - 1),
     'grpc.max_send_message_length': 2 ** 31 - 1,
   });
-  const services = new GrpcServices(grpcServer, maxReceiveBytes, ctx.isLearner);
+  const services = new GrpcServices(grpcServer, maxReceiveBytes, ctx.isLearner, grpcMetrics);
   const addService = <S extends ServiceDefinition>(service: S, implementation: UntypedServiceImplementation): void => services.add(grpcMetrics.register(service), implementation);
   const quota = new QuotaChecker(config.quotaBackendBytes, () => backend.sizeInUseBytes());
   const readBarrier = async (): Promise<void> => {
