@@ -48,6 +48,8 @@ describe('the checker (Wing–Gong–Lowe search over put/get/cas, split per key
     ['a possibly-applied put that took effect late', [unknownPut(0, 'k', 'a', 0), get(1, 'k', null, 5, 6), get(1, 'k', 'a', 50, 51)]],
     ['a possibly-applied put that never took effect', [unknownPut(0, 'k', 'a', 0), put(1, 'k', 'b', 5, 6), get(1, 'k', 'b', 50, 51)]],
     ['two keys, each linearizable', [put(0, 'a', '1', 0, 1), put(0, 'b', '2', 2, 3), get(1, 'a', '1', 4, 5), get(1, 'b', '2', 4, 5)]],
+    ['a failed CAS explained only by a possibly-applied put nobody read', [put(0, 'k', 'a', 0, 1), unknownPut(1, 'k', 'x', 2), cas(2, 'k', 'a', 'c', false, 5, 6)]],
+    ['a possibly-applied CAS that took effect', [put(0, 'k', 'a', 0, 1), op(1, { kind: 'cas', key: 'k', expected: 'a', value: 'b' }, 2, Infinity), get(2, 'k', 'b', 5, 6)]],
   ])('accepts %s', (_name, history) => {
     expect(checkHistory(history)).toEqual([]);
   });
@@ -67,6 +69,19 @@ describe('the checker (Wing–Gong–Lowe search over put/get/cas, split per key
   test('splits by key: only the broken key is reported', () => {
     const history = [put(0, 'a', '1', 0, 1), get(1, 'a', '1', 2, 3), put(0, 'b', '1', 0, 1), put(0, 'b', '2', 2, 3), get(1, 'b', '1', 4, 5)];
     expect(checkHistory(history).map((v) => v.key)).toEqual(['b']);
+  });
+
+  test('a violation after many possibly-applied puts nobody read is found quickly (not 2^n)', () => {
+    const history: Operation[] = [];
+    for (let i = 0; i < 200; i++) {
+      const t = i * 10;
+      history.push(put(0, 'k', `v${i}`, t, t + 2), unknownPut(1 + (i % 7), 'k', `lost${i}`, t + 3), get(9, 'k', i % 3 === 0 ? `v${i}` : null, t + 4, t + 5));
+    }
+    const reads = history.filter((o) => !(o.output?.kind === 'get' && o.output.value === null));
+    expect(checkHistory(reads)).toEqual([]);
+    const started = performance.now();
+    expect(checkHistory([...reads, get(9, 'k', 'v3', 5_000, 5_001)]).map((v) => v.result)).toEqual(['violation']);
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 
   test('a long history with many possibly-applied operations is checked quickly', () => {

@@ -167,34 +167,68 @@ function zobrist(count: number): Uint32Array {
   return words;
 }
 
-/** Wing–Gong–Lowe search over one key's operations. */
+/**
+ * Stands for every value no get returns and no CAS expects: such values look alike to every later operation (a get
+ * cannot return one, a CAS cannot match one), so states holding any of them are one state to the cache.
+ */
+const UNOBSERVED = '\u0000unobserved';
+
+/** Maps a state to its class: itself if some operation observes it, else UNOBSERVED. */
+function canonicalizer(ops: readonly Operation[]): (state: State) => State {
+  const observed = new Set<string>();
+  for (const o of ops) {
+    if (o.output?.kind === 'get' && o.output.value !== null) observed.add(o.output.value);
+    if (o.input.kind === 'cas' && o.input.expected !== null) observed.add(o.input.expected);
+  }
+  return (state) => (state === null || observed.has(state) ? state : UNOBSERVED);
+}
+
+/**
+ * Wing–Gong–Lowe search over one key's operations, with three reductions for possibly-applied operations (whose
+ * return is at +Infinity), each sound because such an operation may also never take effect:
+ *  - the search succeeds once every operation with a known outcome is linearized (the rest never happened);
+ *  - a possibly-applied operation is not tried where it would change nothing;
+ *  - possibly-applied puts of unobserved values are interchangeable once invoked (same effect, open forever), so at
+ *    each point only the first of them is tried.
+ * Without these, each kill or partition leaves a few more operations open forever and the search to prove a
+ * violation grows as 2^(open operations).
+ */
 export function checkKeyHistory(key: string, ops: readonly Operation[], deadlineMs = 30_000): KeyVerdict {
   const head = entries(ops);
   const words = zobrist(ops.length);
+  const canonical = canonicalizer(ops);
+  const unobservedPut = ops.map((o) => o.output === undefined && o.input.kind === 'put' && canonical(o.input.value) === UNOBSERVED);
   const cache = new Set<string>();
-  const stack: { call: Entry; state: State }[] = [];
+  const stack: { call: Entry; state: State; skipUnobserved: boolean }[] = [];
   let [h0, h1] = [0, 0];
   let state: State = null;
   let entry = head.next;
+  let knownLeft = ops.filter((o) => o.output !== undefined).length;
+  /** True once an unobserved possibly-applied put has been tried at the current point. */
+  let skipUnobserved = false;
   let deepest: { depth: number; op: number } = { depth: -1, op: -1 };
   const stopAt = performance.now() + deadlineMs;
-  for (let steps = 0; head.next !== undefined; steps++) {
+  for (let steps = 0; knownLeft > 0; steps++) {
     if ((steps & 0xfff) === 0 && performance.now() > stopAt) return { key, operations: ops.length, result: 'timeout' };
     const e = entry as Entry;
     const op = ops[e.op] as Operation;
     if (e.call) {
-      const next = step(state, op.input, op.output);
-      if (next !== undefined) {
+      const raw = step(state, op.input, op.output);
+      const next = raw === undefined ? undefined : canonical(raw);
+      const pointless = op.output === undefined && (next === state || (unobservedPut[e.op] === true && skipUnobserved));
+      if (next !== undefined && !pointless) {
         const [n0, n1] = [(h0 ^ (words[2 * e.op] as number)) >>> 0, (h1 ^ (words[2 * e.op + 1] as number)) >>> 0];
         const id = `${n0}:${n1}:${next === null ? '\u0000' : next}`;
         if (!cache.has(id)) {
           cache.add(id);
-          stack.push({ call: e, state });
-          [state, h0, h1] = [next, n0, n1];
+          stack.push({ call: e, state, skipUnobserved });
+          [state, h0, h1, skipUnobserved] = [next, n0, n1, false];
+          if (op.output !== undefined) knownLeft--;
           lift(e);
           entry = head.next;
           continue;
         }
+        if (unobservedPut[e.op] === true) skipUnobserved = true;
       }
       entry = e.next;
       continue;
@@ -204,8 +238,10 @@ export function checkKeyHistory(key: string, ops: readonly Operation[], deadline
     const top = stack.pop();
     if (top === undefined) return { key, operations: ops.length, result: 'violation', detail: violationDetail(ops, deepest.op) };
     state = top.state;
+    skipUnobserved = top.skipUnobserved || unobservedPut[top.call.op] === true;
     h0 = (h0 ^ (words[2 * top.call.op] as number)) >>> 0;
     h1 = (h1 ^ (words[2 * top.call.op + 1] as number)) >>> 0;
+    if ((ops[top.call.op] as Operation).output !== undefined) knownLeft++;
     unlift(top.call);
     entry = top.call.next;
   }
