@@ -87,7 +87,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   const kv = new KvStore(backend, { registry });
   const lessor = new Lessor(backend, { registry, checkpointIntervalMs: config.leaseCheckpointEnabled ? config.leaseCheckpointIntervalMs : 0 });
   const applier = new Applier(backend, kv, lessor, createApplyObserver(registry));
-  registerStateGauges(registry, { currentRevision: () => kv.currentRevision(), compactedRevision: () => kv.compactedRevision(), leases: () => lessor.list().length });
+  registerStateGauges(registry, { currentRevision: () => kv.currentRevision(), compactedRevision: () => kv.compactedRevision(), leases: () => lessor.list().length, authRevision: () => applier.auth.revision() });
   applier.auth.useTokenProvider(authTokens);
   const authGate = new AuthGate(applier.auth, authTokens);
   const wal = Wal.open({ dataDir: config.dataDir });

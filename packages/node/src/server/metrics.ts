@@ -86,11 +86,14 @@ export interface StateReaders {
   compactedRevision(): number;
   /** Leases alive now (granted, not yet revoked or expired). */
   leases(): number;
+  /** The auth store's revision (bumped by every auth change). */
+  authRevision(): number;
 }
 
 /**
  * Gauges read from the live state at scrape time: etcd's current and compacted revision
- * (etcd_debugging_mvcc_*_revision), and Corvid's count of live leases, which etcd 3.4 does not export.
+ * (etcd_debugging_mvcc_*_revision) and auth revision, and Corvid's count of live leases, which
+ * etcd 3.4 does not export.
  */
 export function registerStateGauges(registry: Registry, state: StateReaders): void {
   const registers = [registry];
@@ -100,6 +103,7 @@ export function registerStateGauges(registry: Registry, state: StateReaders): vo
   gauge('etcd_debugging_mvcc_current_revision', 'The current revision of store.', () => state.currentRevision());
   gauge('etcd_debugging_mvcc_compact_revision', 'The revision of the last compaction in store.', () => state.compactedRevision());
   gauge('corvid_lease_active', 'Leases alive now: granted and not yet revoked or expired.', () => state.leases());
+  gauge('etcd_debugging_auth_revision', 'The current revision of auth store.', () => state.authRevision());
 }
 
 /**
