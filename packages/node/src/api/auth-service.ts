@@ -8,11 +8,10 @@
  *   the signed token). If the auth store changed between the check and the apply, it is retried,
  *   as etcd's Authenticate loop does.
  */
-import type { Metadata } from '@grpc/grpc-js';
 import type { etcdserverpb } from '@corvid/proto';
 import { hashPassword, type AuthGate, type AuthInfo } from '../auth/index.js';
 import type { ProposalBody, Proposer } from '../server/proposer.js';
-import { tokenOf } from './auth-caller.js';
+import { identifyCall, type CallLike } from './auth-caller.js';
 import { withHeader, type MemberIdentity } from './header.js';
 import { unary, type UnaryContext } from './unary.js';
 
@@ -34,11 +33,11 @@ type WithHeader = { header: etcdserverpb.ResponseHeader | undefined };
 
 export function createAuthService(ctx: UnaryContext, deps: AuthServiceDeps): etcdserverpb.AuthServer {
   const { identity, proposer, gate } = deps;
-  const caller = (metadata: Metadata | undefined): AuthInfo | undefined => gate.identify(tokenOf(metadata));
+  const caller = (call: CallLike): AuthInfo | undefined => identifyCall(gate, call);
   /** One auth management call: through the log, as the caller. */
   const manage = <Req, Res extends WithHeader>(method: string, body: (request: Req) => ProposalBody) =>
     unary<Req, Res>(ctx, SERVICE, method, async (request, call) => {
-      const who = caller(call.metadata);
+      const who = caller(call);
       return withHeader(identity, (await proposer.propose(body(request), who)) as Res);
     });
   return {
@@ -57,7 +56,7 @@ export function createAuthService(ctx: UnaryContext, deps: AuthServiceDeps): etc
       return withHeader(identity, response as etcdserverpb.AuthenticateResponse);
     }),
     userAdd: unary(ctx, SERVICE, 'UserAdd', async (request: etcdserverpb.AuthUserAddRequest, call) => {
-      const who = caller(call.metadata);
+      const who = caller(call);
       // Hashing is slow on purpose: refuse a caller who may not add users before doing it.
       gate.checkAdmin(who);
       // A user without options has a password, as one with options that do not say otherwise.
@@ -67,7 +66,7 @@ export function createAuthService(ctx: UnaryContext, deps: AuthServiceDeps): etc
       return withHeader(identity, (await proposer.propose(body, who)) as etcdserverpb.AuthUserAddResponse);
     }),
     userChangePassword: unary(ctx, SERVICE, 'UserChangePassword', async (request: etcdserverpb.AuthUserChangePasswordRequest, call) => {
-      const who = caller(call.metadata);
+      const who = caller(call);
       gate.checkAdmin(who);
       const body: ProposalBody = { $case: 'authUserChangePassword', value: { name: request.name, hashedPassword: await hashPassword(request.password) } };
       return withHeader(identity, (await proposer.propose(body, who)) as etcdserverpb.AuthUserChangePasswordResponse);

@@ -10,6 +10,8 @@
 import net from 'node:net';
 import type http from 'node:http';
 import type { Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
+import type { TlsConfig } from '../config/index.js';
+import { carryPeerIdentity, createClientTlsServer } from './client-tls.js';
 import { AuthorityFixingConnection, EMPTY_SETTINGS_FRAME, sniffAuthority, type AuthoritySniff } from './h2/authority-fix.js';
 
 const H2_PREFACE_START = Buffer.from('PRI');
@@ -36,15 +38,18 @@ export async function listenForClients(
   grpcServer: GrpcServer,
   credentials: ServerCredentials,
   httpServer: http.Server,
+  /** For an https URL: TLS first (client-tls.ts), then the same sniffing on the decrypted stream. */
+  tlsConfig?: TlsConfig,
 ): Promise<ClientListener> {
   const injector = grpcServer.createConnectionInjector(credentials);
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+  const onSocket = (socket: net.Socket): void => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.setNoDelay(true);
     routeBySniffing(socket, injector, httpServer);
-  });
+  };
+  const server = url.startsWith('https://') && tlsConfig !== undefined ? createClientTlsServer(tlsConfig, onSocket) : net.createServer(onSocket);
   const address = await listenOn(server, url);
   return {
     address,
@@ -109,7 +114,7 @@ function routeHttp2(socket: net.Socket, first: Buffer, injector: Injector): void
     const buffered = ack ? Buffer.concat([head.subarray(0, ack.start), head.subarray(ack.end)]) : head;
     const ackPending = settingsSent && !ack;
     if (sniff.state === 'invalid' || ackPending) {
-      injector.injectConnection(new AuthorityFixingConnection(socket, buffered, ackPending ? 1 : 0));
+      injector.injectConnection(carryPeerIdentity(socket, new AuthorityFixingConnection(socket, buffered, ackPending ? 1 : 0)));
       return;
     }
     socket.unshift(buffered);

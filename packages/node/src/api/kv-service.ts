@@ -8,7 +8,7 @@ import type { AuthGate } from '../auth/index.js';
 import { CorvidError, isCorvidError } from '../errors/index.js';
 import { withPreEncodedRange, type KvStore } from '../mvcc/index.js';
 import type { Proposer } from '../server/proposer.js';
-import { tokenOf } from './auth-caller.js';
+import { identifyCall } from './auth-caller.js';
 import { withHeader, type MemberIdentity } from './header.js';
 import { unary, type UnaryContext } from './unary.js';
 import { checkDeleteRequest, checkPutRequest, checkRangeRequest, checkTxn } from './validate.js';
@@ -37,7 +37,7 @@ export function createKvService(ctx: UnaryContext, deps: KvServiceDeps): etcdser
       checkRangeRequest(request);
       if (!request.serializable) await deps.readBarrier();
       // etcd's doSerialize: the caller, then their read permission, before the read.
-      deps.auth?.checkRead(deps.auth.identify(tokenOf(call.metadata)), request.key, request.rangeEnd);
+      deps.auth?.checkRead(identifyCall(deps.auth, call), request.key, request.rangeEnd);
       // Small reads are fastest inline; a long one would stall Raft and the applier, so it goes
       // to the read pool (mvcc/read-pool), which answers at its own, newer-or-equal snapshot.
       const inline = kv.rangeInline(request);
@@ -47,19 +47,19 @@ export function createKvService(ctx: UnaryContext, deps: KvServiceDeps): etcdser
     put: unary(ctx, SERVICE, 'Put', async (request: etcdserverpb.PutRequest, call) => {
       await checkQuota(deps, { $case: 'put', value: request });
       checkPutRequest(request);
-      return withHeader(identity, (await proposer.propose({ $case: 'put', value: request }, deps.auth?.identify(tokenOf(call.metadata)))) as etcdserverpb.PutResponse);
+      return withHeader(identity, (await proposer.propose({ $case: 'put', value: request }, identifyCall(deps.auth, call))) as etcdserverpb.PutResponse);
     }),
     deleteRange: unary(ctx, SERVICE, 'DeleteRange', async (request: etcdserverpb.DeleteRangeRequest, call) => {
       checkDeleteRequest(request);
-      return withHeader(identity, (await proposer.propose({ $case: 'deleteRange', value: request }, deps.auth?.identify(tokenOf(call.metadata)))) as etcdserverpb.DeleteRangeResponse);
+      return withHeader(identity, (await proposer.propose({ $case: 'deleteRange', value: request }, identifyCall(deps.auth, call))) as etcdserverpb.DeleteRangeResponse);
     }),
     txn: unary(ctx, SERVICE, 'Txn', async (request: etcdserverpb.TxnRequest, call) => {
       await checkQuota(deps, { $case: 'txn', value: request });
       checkTxn(request, deps.maxTxnOps);
-      return withHeader(identity, (await proposer.propose({ $case: 'txn', value: request }, deps.auth?.identify(tokenOf(call.metadata)))) as etcdserverpb.TxnResponse);
+      return withHeader(identity, (await proposer.propose({ $case: 'txn', value: request }, identifyCall(deps.auth, call))) as etcdserverpb.TxnResponse);
     }),
     compact: unary(ctx, SERVICE, 'Compact', async (request: etcdserverpb.CompactionRequest, call) => {
-      return withHeader(identity, (await proposer.propose({ $case: 'compaction', value: request }, deps.auth?.identify(tokenOf(call.metadata)))) as etcdserverpb.CompactionResponse);
+      return withHeader(identity, (await proposer.propose({ $case: 'compaction', value: request }, identifyCall(deps.auth, call))) as etcdserverpb.CompactionResponse);
     }),
   };
 }

@@ -18,7 +18,7 @@ import type { Lessor } from '../lease/index.js';
 import type { KvStore } from '../mvcc/index.js';
 import type { LeaseRenewer } from '../server/lease-renewer.js';
 import type { Proposer } from '../server/proposer.js';
-import { tokenOf } from './auth-caller.js';
+import { identifyCall } from './auth-caller.js';
 import { drained } from './drained.js';
 import { toServiceError } from './errors.js';
 import { responseHeader, withHeader, type MemberIdentity } from './header.js';
@@ -48,14 +48,14 @@ export function createLeaseService(ctx: UnaryContext, deps: LeaseServiceDeps): e
   const header = (): etcdserverpb.ResponseHeader => responseHeader(identity, BigInt(kv.currentRevision()));
   return {
     leaseGrant: unary(ctx, SERVICE, 'LeaseGrant', async (request: etcdserverpb.LeaseGrantRequest, call) => {
-      const who = deps.auth?.identify(tokenOf(call.metadata));
+      const who = identifyCall(deps.auth, call);
       let ID = request.ID;
       while (ID === 0n) ID = deps.nextId() & POSITIVE_INT64;
       const TTL = request.TTL < BigInt(deps.minTtlSeconds) ? BigInt(deps.minTtlSeconds) : request.TTL;
       return withHeader(identity, (await proposer.propose({ $case: 'leaseGrant', value: { ID, TTL } }, who)) as etcdserverpb.LeaseGrantResponse);
     }),
     leaseRevoke: unary(ctx, SERVICE, 'LeaseRevoke', async (request: etcdserverpb.LeaseRevokeRequest, call) => {
-      const who = deps.auth?.identify(tokenOf(call.metadata));
+      const who = identifyCall(deps.auth, call);
       return withHeader(identity, (await proposer.propose({ $case: 'leaseRevoke', value: { ID: request.ID } }, who)) as etcdserverpb.LeaseRevokeResponse);
     }),
     leaseKeepAlive: (call: KeepAliveCall) => {

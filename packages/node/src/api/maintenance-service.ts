@@ -48,7 +48,7 @@ export function createMaintenanceService(ctx: UnaryContext, deps: MaintenanceSer
   return {
     // GET reads the applied list; raising and clearing go through the log, so every member agrees.
     alarm: unary(ctx, SERVICE, 'Alarm', async (request: etcdserverpb.AlarmRequest, call): Promise<etcdserverpb.AlarmResponse> => {
-      checkMaintenanceCaller(deps.auth, call.metadata, false);
+      checkMaintenanceCaller(deps.auth, call, false);
       if (request.action === etcdserverpb.AlarmRequest_AlarmAction.GET) {
         // etcd answers Alarm without a header (its maintenance server does not fill one).
         return { header: undefined, alarms: deps.alarms.list(request.alarm) };
@@ -78,13 +78,13 @@ export function createMaintenanceService(ctx: UnaryContext, deps: MaintenanceSer
       return { header: undefined };
     }),
     hash: unary(ctx, SERVICE, 'Hash', (_request: etcdserverpb.HashRequest, call): etcdserverpb.HashResponse => {
-      checkMaintenanceCaller(deps.auth, call.metadata, true);
+      checkMaintenanceCaller(deps.auth, call, true);
       return { header: responseHeader(identity, BigInt(kv.currentRevision())), hash: backend.hash() };
     }),
     snapshot: (call: ServerWritableStream<etcdserverpb.SnapshotRequest, etcdserverpb.SnapshotResponse>) => {
       const metrics = ctx.metrics.startServerStream(SERVICE, 'Snapshot');
       const allowed = new Promise<void>((resolve) => {
-        checkMaintenanceCaller(deps.auth, call.metadata, true);
+        checkMaintenanceCaller(deps.auth, call, true);
         resolve();
       });
       allowed.then(() => streamSnapshot(backend, deps.snapshotWorkDir, call, metrics.sentMessage)).then(
@@ -101,7 +101,7 @@ export function createMaintenanceService(ctx: UnaryContext, deps: MaintenanceSer
       );
     },
     hashKv: unary(ctx, SERVICE, 'HashKV', async (request: etcdserverpb.HashKVRequest, call): Promise<etcdserverpb.HashKVResponse> => {
-      checkMaintenanceCaller(deps.auth, call.metadata, true);
+      checkMaintenanceCaller(deps.auth, call, true);
       // A scan of the whole history: on a read-pool worker, off the event loop.
       const { hash, compactRevision, revision } = await kv.hashKVInPool(Number(request.revision));
       return { header: responseHeader(identity, BigInt(revision)), hash, compactRevision: BigInt(compactRevision) };

@@ -13,7 +13,7 @@ import { CorvidError } from '../errors/index.js';
 import type { KvStore } from '../mvcc/index.js';
 import type { WatchableStore } from '../mvcc/watch/index.js';
 import type { Logger } from '../util/logger.js';
-import { goErrorText, tokenOf } from './auth-caller.js';
+import { goErrorText, peerCommonName, tokenOf } from './auth-caller.js';
 import { toServiceError } from './errors.js';
 import { checkRequestDecoded } from './grpc-refusals.js';
 import type { MemberIdentity } from './header.js';
@@ -131,7 +131,7 @@ export class WatchService {
  */
 function watchPermission(auth: AuthGate, call: WatchCall): (key: Uint8Array, rangeEnd: Uint8Array) => string | undefined {
   return (key, rangeEnd) => {
-    const refusal = auth.watchRefusal(tokenOf(call.metadata), key, rangeEnd);
+    const refusal = auth.watchRefusal(tokenOf(call.metadata), peerCommonName(call), key, rangeEnd);
     return refusal === undefined ? undefined : goErrorText(refusal);
   };
 }

@@ -15,9 +15,12 @@ export class AuthGate {
     readonly tokens: TokenProvider,
   ) {}
 
-  /** The caller a request's token names; undefined without a token. */
-  identify(token: string | undefined): AuthInfo | undefined {
-    if (token === undefined) return undefined;
+  /**
+   * The caller a request's token names; without a token, the CN of its verified client certificate
+   * (etcd's AuthInfoFromTLS, checked at the current revision); else undefined (no user).
+   */
+  identify(token: string | undefined, commonName?: string): AuthInfo | undefined {
+    if (token === undefined) return commonName === undefined ? undefined : { username: commonName, revision: this.store.revision() };
     const info = this.tokens.info(token, this.store.revision());
     if (info === undefined) throw new CorvidError('InvalidAuthToken');
     return info;
@@ -29,9 +32,9 @@ export class AuthGate {
   }
 
   /** Why a watch on [key, rangeEnd) may not be created, or undefined if it may (etcd's isWatchPermitted). */
-  watchRefusal(token: string | undefined, key: Uint8Array, rangeEnd: Uint8Array): CorvidError | undefined {
+  watchRefusal(token: string | undefined, commonName: string | undefined, key: Uint8Array, rangeEnd: Uint8Array): CorvidError | undefined {
     try {
-      this.store.checkRead(this.identify(token), key, rangeEnd);
+      this.store.checkRead(this.identify(token, commonName), key, rangeEnd);
       return undefined;
     } catch (err) {
       if (err instanceof CorvidError) return err;

@@ -9,7 +9,7 @@ export interface FlagSpec {
   readonly kind: FlagKind;
   readonly defaultValue: string;
   readonly help: string;
-  readonly section: 'Member' | 'Clustering' | 'Auth' | 'Logging' | 'Profiling and Monitoring';
+  readonly section: 'Member' | 'Clustering' | 'Security' | 'Auth' | 'Logging' | 'Profiling and Monitoring';
 }
 
 export const FLAGS: readonly FlagSpec[] = [
@@ -40,6 +40,15 @@ export const FLAGS: readonly FlagSpec[] = [
   { section: 'Profiling and Monitoring', name: 'experimental-distributed-tracing-address', kind: 'string', defaultValue: 'localhost:4317', help: 'Address for distributed tracing used for OpenTelemetry Tracing (if enabled with experimental-enable-distributed-tracing flag).' },
   { section: 'Profiling and Monitoring', name: 'experimental-distributed-tracing-service-name', kind: 'string', defaultValue: 'etcd', help: 'Configures service name for distributed tracing to be used to define service name for OpenTelemetry Tracing (if enabled with experimental-enable-distributed-tracing flag). \'etcd\' is the default service name. Use the same service name for all instances of etcd.' },
   { section: 'Profiling and Monitoring', name: 'experimental-distributed-tracing-sampling-rate', kind: 'int', defaultValue: '0', help: 'Number of samples to collect per million spans for OpenTelemetry Tracing (if enabled with experimental-enable-distributed-tracing flag).' },
+  { section: 'Security', name: 'cert-file', kind: 'string', defaultValue: '', help: 'Path to the client server TLS cert file.' },
+  { section: 'Security', name: 'key-file', kind: 'string', defaultValue: '', help: 'Path to the client server TLS key file.' },
+  { section: 'Security', name: 'client-cert-auth', kind: 'bool', defaultValue: 'false', help: 'Enable client cert authentication.' },
+  { section: 'Security', name: 'trusted-ca-file', kind: 'string', defaultValue: '', help: 'Path to the client server TLS trusted CA cert file.' },
+  { section: 'Security', name: 'peer-cert-file', kind: 'string', defaultValue: '', help: 'Path to the peer server TLS cert file.' },
+  { section: 'Security', name: 'peer-key-file', kind: 'string', defaultValue: '', help: 'Path to the peer server TLS key file.' },
+  { section: 'Security', name: 'peer-client-cert-auth', kind: 'bool', defaultValue: 'false', help: 'Enable peer client cert authentication.' },
+  { section: 'Security', name: 'peer-trusted-ca-file', kind: 'string', defaultValue: '', help: 'Path to the peer server TLS trusted CA file.' },
+  { section: 'Security', name: 'peer-cert-allowed-cn', kind: 'string', defaultValue: '', help: 'Required CN for client certs connecting to the peer endpoint.' },
   { section: 'Auth', name: 'auth-token', kind: 'string', defaultValue: 'simple', help: "Specify a v3 authentication token type and its options ('simple' or 'jwt')." },
   { section: 'Auth', name: 'auth-token-ttl', kind: 'int', defaultValue: '300', help: 'The lifetime in seconds of the auth token.' },
   { section: 'Logging', name: 'log-level', kind: 'string', defaultValue: 'info', help: 'Configures log level. Only supports debug, info, warn, error, panic, or fatal.' },

@@ -46,6 +46,18 @@ export interface Config {
   readonly authToken: string;
   /** --auth-token-ttl: a simple token lives this long after its last use. */
   readonly authTokenTtlSeconds: number;
+  /** --cert-file, --key-file, --trusted-ca-file, --client-cert-auth: TLS on the https client URLs. */
+  readonly clientTls: TlsConfig;
+  /** --peer-cert-file, --peer-key-file, --peer-trusted-ca-file, --peer-client-cert-auth, --peer-cert-allowed-cn. */
+  readonly peerTls: TlsConfig & { readonly allowedCn: string };
+}
+
+/** Files as given ('' = not set); read (and re-read when they change) by the listeners. */
+export interface TlsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly trustedCaFile: string;
+  readonly clientCertAuth: boolean;
 }
 
 export interface TracingConfig {
@@ -152,6 +164,11 @@ function buildConfig(raw: ReadonlyMap<string, string>): Config {
     logLevel: get('log-level'),
     authToken: get('auth-token'),
     authTokenTtlSeconds: parseNonNegativeInt('auth-token-ttl', get('auth-token-ttl')),
+    clientTls: { certFile: get('cert-file'), keyFile: get('key-file'), trustedCaFile: get('trusted-ca-file'), clientCertAuth: parseBool('client-cert-auth', get('client-cert-auth')) },
+    peerTls: {
+      certFile: get('peer-cert-file'), keyFile: get('peer-key-file'), trustedCaFile: get('peer-trusted-ca-file'),
+      clientCertAuth: parseBool('peer-client-cert-auth', get('peer-client-cert-auth')), allowedCn: get('peer-cert-allowed-cn'),
+    },
   };
 }
 
@@ -230,10 +247,13 @@ function parseUrls(flag: string, value: string): string[] {
     const authority = slash < 0 ? rest : rest.slice(0, slash);
     if (!/^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):\d+$/.test(authority)) fail(`URL address does not have the form "host:port": ${s}`);
     if (slash >= 0) fail(`URL must not contain a path: ${s}`);
-    if (scheme === 'https' || scheme === 'unixs') throw new ConfigError(`-${flag}: TLS is not supported yet (${s})`);
+    if (scheme === 'unixs' || (scheme === 'https' && !TLS_URL_FLAGS.has(flag))) throw new ConfigError(`-${flag}: TLS is not supported yet (${s})`);
     return s;
   });
 }
+
+/** The URL flags whose https URLs Corvid serves (client TLS); peer TLS is not built yet. */
+const TLS_URL_FLAGS: ReadonlySet<string> = new Set(['listen-client-urls', 'advertise-client-urls']);
 
 /** "name=url,name=url2,other=url3": one entry per name, URLs in the order given. */
 function parseInitialCluster(value: string): InitialMember[] {

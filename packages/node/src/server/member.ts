@@ -16,6 +16,7 @@ import { createHttpServer, type HttpDeps } from '../api/http/handler.js';
 import { listenForMetrics } from '../api/http/metrics-listener.js';
 import { DEFAULT_QUOTA_BYTES, QuotaChecker } from '../alarm/index.js';
 import { createAuthService } from '../api/auth-service.js';
+import { checkClientTls } from '../api/client-tls.js';
 import { createKvService, KV_SERVICE_DEFINITION } from '../api/kv-service.js';
 import { createLeasePeerService, PeerLeaseForwarder } from '../api/lease-peer.js';
 import { createLeaseService } from '../api/lease-service.js';
@@ -79,6 +80,7 @@ const STRICT_RECONFIG_CHECK = true;
 
 export async function startMember({ config, logger, onFatal }: MemberOptions): Promise<RunningMember> {
   verifyConfig(config);
+  checkClientTls(config.listenClientUrls, config.clientTls);
   // Auth tokens are member memory (auth/tokens.ts); a bad --auth-token stops the start here, as etcd's.
   const authTokens = createTokenProvider({ authToken: config.authToken, authTokenTtlSeconds: config.authTokenTtlSeconds, monotonicNowMs: () => performance.now(), wallNowMs: Date.now });
   const registry = createRegistry();
@@ -323,7 +325,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   const listeners: ClientListener[] = [];
   try {
     for (const url of config.listenClientUrls) {
-      const listener = await listenForClients(url, grpcServer, ServerCredentials.createInsecure(), httpServer);
+      const listener = await listenForClients(url, grpcServer, ServerCredentials.createInsecure(), httpServer, config.clientTls);
       listeners.push(listener);
       logger.info('serving client traffic', { address: listener.address, url });
     }

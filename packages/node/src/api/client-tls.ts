@@ -1,0 +1,80 @@
+/**
+ * TLS on the client URLs, as etcd 3.4's `--cert-file --key-file --trusted-ca-file --client-cert-auth`:
+ * connections to an https URL are TLS (plain text is refused by the handshake), then sniffed for
+ * gRPC or HTTP/1 like plain ones (client-listener.ts). With --client-cert-auth a client must show
+ * a certificate signed by the trusted CA; its Subject CN is then the caller's user when a request
+ * carries no token (etcd's AuthInfoFromTLS). The files are looked at on every new connection and
+ * re-read when they changed, so certificates rotate without a restart (etcd re-reads them per
+ * handshake).
+ */
+import { readFileSync, statSync } from 'node:fs';
+import tls from 'node:tls';
+import type { Duplex } from 'node:stream';
+import type { TlsConfig } from '../config/index.js';
+
+/** Set on a client connection (and on any stream that wraps it) to the verified client certificate's CN. */
+export const PEER_COMMON_NAME = Symbol.for('corvid.peerCommonName');
+
+export class TlsConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TlsConfigError';
+  }
+}
+
+/** etcd's check: an https client URL needs a certificate and key. */
+export function checkClientTls(urls: readonly string[], config: TlsConfig): void {
+  for (const url of urls) {
+    if (url.startsWith('https://') && (config.certFile === '' || config.keyFile === '')) {
+      throw new TlsConfigError(`TLS key/cert (--cert-file, --key-file) must be provided for client url ${url} with HTTPS scheme`);
+    }
+  }
+}
+
+/** A tls.Server whose certificate, key and CA are re-read when their files change. */
+export function createClientTlsServer(config: TlsConfig, onSecureSocket: (socket: tls.TLSSocket) => void): tls.Server {
+  const files = [config.certFile, config.keyFile, config.trustedCaFile].filter((f) => f !== '');
+  const fingerprint = (): string => files.map((f) => {
+    const st = statSync(f, { throwIfNoEntry: false });
+    return st === undefined ? `${f}:-` : `${f}:${st.mtimeMs}:${st.size}`;
+  }).join('|');
+  const contextOptions = (): tls.SecureContextOptions => ({
+    cert: readFileSync(config.certFile),
+    key: readFileSync(config.keyFile),
+    ...(config.trustedCaFile === '' ? {} : { ca: readFileSync(config.trustedCaFile) }),
+  });
+  let seen = fingerprint();
+  const server = tls.createServer({
+    ...contextOptions(),
+    requestCert: config.clientCertAuth,
+    rejectUnauthorized: config.clientCertAuth,
+    ALPNProtocols: ['h2', 'http/1.1'],
+  }, (socket) => {
+    if (socket.authorized) {
+      const cn = socket.getPeerCertificate().subject?.CN;
+      if (typeof cn === 'string' && cn !== '') (socket as unknown as Record<symbol, string>)[PEER_COMMON_NAME] = cn;
+    }
+    onSecureSocket(socket);
+  });
+  // Before tls.Server's own listener builds the connection's TLS socket: a changed file applies to it already.
+  server.prependListener('connection', () => {
+    const now = fingerprint();
+    if (now === seen) return;
+    try {
+      server.setSecureContext(contextOptions());
+      seen = now;
+    } catch {
+      // A rotation caught half-written: keep the previous context and look again at the next connection.
+    }
+  });
+  // A handshake that fails (plain text, an untrusted certificate) ends that connection only.
+  server.on('tlsClientError', (_err, socket) => socket.destroy());
+  return server;
+}
+
+/** Carries a connection's verified CN over to a stream that wraps it. */
+export function carryPeerIdentity<T extends Duplex>(from: Duplex, to: T): T {
+  const cn = (from as unknown as Record<symbol, string | undefined>)[PEER_COMMON_NAME];
+  if (cn !== undefined) (to as unknown as Record<symbol, string>)[PEER_COMMON_NAME] = cn;
+  return to;
+}
