@@ -102,7 +102,7 @@ class Member {
   }
 
   encode(op: Op): Uint8Array {
-    return corvidpb.InternalRequest.encode({ header: { id: this.nextId++, memberId: MEMBER, proposedAtMs: 0n }, request: op }).finish();
+    return corvidpb.InternalRequest.encode({ header: corvidpb.RequestHeader.fromPartial({ id: this.nextId++, memberId: MEMBER, proposedAtMs: 0n }), request: op }).finish();
   }
 
   async put(key: string, value = 'v'): Promise<etcdserverpb.PutResponse> {

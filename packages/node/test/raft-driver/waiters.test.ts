@@ -34,13 +34,13 @@ describe('readEntryHeader', () => {
   const put = { $case: 'put' as const, value: etcdserverpb.PutRequest.fromPartial({ key: Buffer.from('k'), value: Buffer.from('v') }) };
 
   it('reads id and member id from an encoded InternalRequest', () => {
-    const data = corvidpb.InternalRequest.encode({ header: { id: 0xffffffffffffn, memberId: 0x8e9e05c52164694dn, proposedAtMs: 5n }, request: put }).finish();
+    const data = corvidpb.InternalRequest.encode({ header: corvidpb.RequestHeader.fromPartial({ id: 0xffffffffffffn, memberId: 0x8e9e05c52164694dn, proposedAtMs: 5n }), request: put }).finish();
     expect(readEntryHeader(data)).toEqual({ id: 0xffffffffffffn, memberId: 0x8e9e05c52164694dn });
   });
 
   it('finds the header after other fields, and returns null without one or on garbage', () => {
     const body = corvidpb.InternalRequest.encode({ header: undefined, request: put }).finish();
-    const header = corvidpb.InternalRequest.encode({ header: { id: 7n, memberId: 1n, proposedAtMs: 0n }, request: undefined }).finish();
+    const header = corvidpb.InternalRequest.encode({ header: corvidpb.RequestHeader.fromPartial({ id: 7n, memberId: 1n, proposedAtMs: 0n }), request: undefined }).finish();
     const reordered = Buffer.concat([body, header]);
     expect(readEntryHeader(reordered)).toEqual({ id: 7n, memberId: 1n });
     expect(readEntryHeader(body)).toBeNull();
