@@ -150,9 +150,9 @@ async function runScript(member: Member): Promise<Map<string, string>> {
     await step('u put /b/x', call(kv, 'put', { key: bytes('/b/x'), value: bytes('2') }, u));
     await step('u delete /b/x', call(kv, 'deleteRange', { key: bytes('/b/x') }, u));
     await step('u delete /a/ prefix prev_kv', call(kv, 'deleteRange', { key: bytes('/a/y'), rangeEnd: bytes('/a/z'), prevKv: true }, u));
-    await step('u txn: compare on /b', call(kv, 'txn', { compare: [{ key: bytes('/b/x'), target: 3, result: 0, value: bytes('1') }], success: [], failure: [] }, u));
+    await step('u txn: compare on /b', call(kv, 'txn', { compare: [{ key: bytes('/b/x'), target: 3, result: 0, targetUnion: { $case: 'value', value: bytes('1') } }], success: [], failure: [] }, u));
     await step('u txn: failure branch writes /b', call(kv, 'txn', {
-      compare: [{ key: bytes('/a/x'), target: 3, result: 0, value: bytes('2') }],
+      compare: [{ key: bytes('/a/x'), target: 3, result: 0, targetUnion: { $case: 'value', value: bytes('2') } }],
       success: [{ request: { $case: 'requestPut', value: { key: bytes('/a/y'), value: bytes('y') } } }],
       failure: [{ request: { $case: 'requestPut', value: { key: bytes('/b/y'), value: bytes('y') } } }],
     }, u));
@@ -160,7 +160,7 @@ async function runScript(member: Member): Promise<Map<string, string>> {
       success: [{ request: { $case: 'requestTxn', value: { success: [{ request: { $case: 'requestRange', value: { key: bytes('/b/x') } } }] } } }],
     }, u));
     await step('u txn allowed', call(kv, 'txn', {
-      compare: [{ key: bytes('/a/x'), target: 3, result: 0, value: bytes('2') }],
+      compare: [{ key: bytes('/a/x'), target: 3, result: 0, targetUnion: { $case: 'value', value: bytes('2') } }],
       success: [{ request: { $case: 'requestPut', value: { key: bytes('/a/y'), value: bytes('y') } } }, { request: { $case: 'requestRange', value: { key: bytes('/a/'), rangeEnd: bytes('/a0') } } }],
       failure: [{ request: { $case: 'requestDeleteRange', value: { key: bytes('/a/y') } } }],
     }, u));

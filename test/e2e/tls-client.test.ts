@@ -8,43 +8,26 @@
  * SUBJECT members (etcd under CORVID_TEST_SUBJECT=etcd, which proves the test) on https URLs; etcdctl 3.4, grpc-js
  * and node's tls/https as clients.
  */
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import tls from 'node:tls';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { credentials } from '@grpc/grpc-js';
+import { credentials, Metadata } from '@grpc/grpc-js';
 import { etcdserverpb } from '@corvid/proto';
+import { CertDir } from '../harness/certs.js';
 import { etcdctl, type EtcdctlResult } from '../harness/etcdctl.js';
 import { freePort, ProcessGroup, SUBJECT, type Member } from '../harness/processes.js';
 import { waitFor } from '../harness/wait.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'corvid-tls-'));
+const certs = new CertDir();
 const group = new ProcessGroup();
 afterAll(async () => {
   await group.cleanup();
-  rmSync(dir, { recursive: true, force: true });
+  certs.remove();
 });
 
-const path = (name: string): string => join(dir, name);
-const openssl = (...args: string[]): void => {
-  execFileSync('openssl', args, { stdio: 'ignore', cwd: dir });
-};
-
-function makeCa(name: string): void {
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=${name}`);
-}
-
-/** A certificate for `cn` signed by `ca`; `server` adds the SANs a client checks (127.0.0.1, localhost). */
-function makeCert(name: string, cn: string, ca: string, server: boolean): void {
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-  const ext = path(`${name}.ext`);
-  writeFileSync(ext, server
-    ? 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n'
-    : 'extendedKeyUsage=clientAuth\n');
-  openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', ext);
-}
+const path = (name: string): string => certs.path(name);
+const makeCa = (name: string): void => certs.makeCa(name);
+const makeCert = (name: string, cn: string, ca: string, server: boolean): void => certs.makeCert(name, cn, ca, server);
 
 beforeAll(() => {
   makeCa('ca');
@@ -93,7 +76,7 @@ function servedCn(port: number): Promise<string> {
 function plainRange(port: number): Promise<string> {
   const client = new etcdserverpb.KVClient(`127.0.0.1:${port}`, credentials.createInsecure());
   return new Promise((resolve) => {
-    client.range(etcdserverpb.RangeRequest.fromPartial({ key: Buffer.from('a') }), { deadline: new Date(Date.now() + 2_000) }, (err) => {
+    client.range(etcdserverpb.RangeRequest.fromPartial({ key: Buffer.from('a') }), new Metadata(), { deadline: new Date(Date.now() + 2_000) }, (err) => {
       client.close();
       resolve(err === null ? 'served' : 'refused');
     });
@@ -116,7 +99,6 @@ describe(`client TLS (${SUBJECT})`, () => {
     const { member, url } = await startTls([], CA);
     expect((await ctl(url, CA, ['put', 'k', 'v'])).stdout).toBe('OK\n');
     expect((await ctl(url, CA, ['get', 'k'])).stdout).toBe('k\nv\n');
-    const { readFileSync } = await import('node:fs');
     expect(await httpsHealth(member.port, readFileSync(path('ca.crt')))).toBe('200 {"health":"true"}');
     expect(await httpsHealth(member.port, undefined)).toMatch(/^error /);
     expect(await plainRange(member.port)).toBe('refused');

@@ -7,7 +7,7 @@
  * etcd posts one HTTP request per renewal. A lease that does not exist travels as a value (TTL 0 /
  * TTL -1), never as an error.
  */
-import { credentials, Metadata, type ServerDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, type ChannelCredentials, type ServerDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { etcdserverpb } from '@corvid/proto';
 import { CorvidError } from '../errors/index.js';
 import type { LeaderLeases, LeaseForwarder, LeaseTimeToLive, RenewResult } from '../server/lease-renewer.js';
@@ -58,7 +58,11 @@ export function createLeasePeerService(leases: () => LeaderLeases | undefined): 
 export class PeerLeaseForwarder implements LeaseForwarder {
   private readonly clients = new Map<string, InstanceType<typeof etcdserverpb.LeaseClient>>();
 
-  constructor(private readonly peerUrls: (memberId: bigint) => readonly string[]) {}
+  constructor(
+    private readonly peerUrls: (memberId: bigint) => readonly string[],
+    /** Peer TLS's credentials for https peer URLs; insecure otherwise. */
+    private readonly channel: ChannelCredentials = credentials.createInsecure(),
+  ) {}
 
   async renew(leaderId: bigint, id: bigint, signal: AbortSignal): Promise<RenewResult> {
     const res = await this.first(leaderId, (client) => keepAliveOnce(client, id, signal));
@@ -93,7 +97,7 @@ export class PeerLeaseForwarder implements LeaseForwarder {
     const host = new URL(url).host;
     let client = this.clients.get(host);
     if (client === undefined) {
-      client = new etcdserverpb.LeaseClient(host, credentials.createInsecure());
+      client = new etcdserverpb.LeaseClient(host, this.channel);
       this.clients.set(host, client);
     }
     return client;

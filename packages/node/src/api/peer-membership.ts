@@ -3,7 +3,7 @@
  * who is in it), and MemberPromote forwarded from a follower to the leader. The client half
  * makes those calls to another member's peer URLs.
  */
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import { corvidpb } from '@corvid/proto';
 import type { Member } from '../cluster/index.js';
 import { CorvidError } from '../errors/index.js';
@@ -32,8 +32,8 @@ export function createMembershipPeerService(deps: MembershipPeerDeps): corvidpb.
 /** How long one peer may take to answer before the next URL is tried. */
 const PEER_CALL_TIMEOUT_MS = 5000;
 
-function call<T>(url: string, run: (client: InstanceType<typeof corvidpb.MembershipClient>, deadline: Date, done: (err: ServiceError | null, res?: T) => void) => void): Promise<T> {
-  const client = new corvidpb.MembershipClient(new URL(url).host, credentials.createInsecure());
+function call<T>(url: string, channel: ChannelCredentials, run: (client: InstanceType<typeof corvidpb.MembershipClient>, deadline: Date, done: (err: ServiceError | null, res?: T) => void) => void): Promise<T> {
+  const client = new corvidpb.MembershipClient(new URL(url).host, channel);
   return new Promise<T>((resolve, reject) => {
     run(client, new Date(Date.now() + PEER_CALL_TIMEOUT_MS), (err, res) => {
       client.close();
@@ -44,10 +44,10 @@ function call<T>(url: string, run: (client: InstanceType<typeof corvidpb.Members
 }
 
 /** Asks each URL in turn for the cluster it belongs to; the first answer wins. */
-export async function fetchCluster(peerUrls: readonly string[]): Promise<corvidpb.ClusterResponse> {
+export async function fetchCluster(peerUrls: readonly string[], channel: ChannelCredentials = credentials.createInsecure()): Promise<corvidpb.ClusterResponse> {
   for (const url of peerUrls) {
     try {
-      return await call<corvidpb.ClusterResponse>(url, (c, deadline, done) => c.cluster({}, new Metadata(), { deadline }, done));
+      return await call<corvidpb.ClusterResponse>(url, channel, (c, deadline, done) => c.cluster({}, new Metadata(), { deadline }, done));
     } catch {
       // try the next URL
     }
@@ -56,11 +56,11 @@ export async function fetchCluster(peerUrls: readonly string[]): Promise<corvidp
 }
 
 /** MemberPromote on the leader, answered with the leader's own error if it refuses. */
-export async function forwardPromote(leader: Member, id: bigint): Promise<Member[]> {
+export async function forwardPromote(leader: Member, id: bigint, channel: ChannelCredentials = credentials.createInsecure()): Promise<Member[]> {
   let last: unknown = new CorvidError('NoLeader');
   for (const url of leader.peerURLs) {
     try {
-      const res = await call<corvidpb.ClusterResponse>(url, (c, deadline, done) => c.promote({ id }, new Metadata(), { deadline }, done));
+      const res = await call<corvidpb.ClusterResponse>(url, channel, (c, deadline, done) => c.promote({ id }, new Metadata(), { deadline }, done));
       return res.members;
     } catch (err) {
       last = err;

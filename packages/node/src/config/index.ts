@@ -252,8 +252,8 @@ function parseUrls(flag: string, value: string): string[] {
   });
 }
 
-/** The URL flags whose https URLs Corvid serves (client TLS); peer TLS is not built yet. */
-const TLS_URL_FLAGS: ReadonlySet<string> = new Set(['listen-client-urls', 'advertise-client-urls']);
+/** The URL flags whose https URLs Corvid serves (client and peer TLS); not yet the metrics URLs. */
+const TLS_URL_FLAGS: ReadonlySet<string> = new Set(['listen-client-urls', 'advertise-client-urls', 'listen-peer-urls', 'initial-advertise-peer-urls', 'initial-cluster']);
 
 /** "name=url,name=url2,other=url3": one entry per name, URLs in the order given. */
 function parseInitialCluster(value: string): InitialMember[] {

@@ -4,4 +4,5 @@
 export type { PeerHandler, SnapshotSource } from './handler.js';
 export { PeerTransport, type PeerTransportOptions } from './transport.js';
 export { listenForPeers } from './listener.js';
+export { PeerTls, type PeerTlsOptions } from './peer-tls.js';
 export { MAX_QUEUE_MESSAGES } from './limits.js';

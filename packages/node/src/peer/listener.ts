@@ -1,10 +1,11 @@
 /**
  * The peer server: one gRPC server per --listen-peer-urls URL, serving the transport's Peer
- * service (and whatever else the member serves to its peers). Plain http:// only (peer TLS is
- * not implemented yet).
+ * service (and whatever else the member serves to its peers): http://, or https:// with peer TLS
+ * (peer-tls.ts), which also guards every service with --peer-cert-allowed-cn.
  */
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { MAX_FRAME_BYTES } from './limits.js';
+import { PeerTls } from './peer-tls.js';
 import type { PeerTransport } from './transport.js';
 
 /** Listens on one --listen-peer-urls URL (http://host:port; port 0 allowed); returns the bound address and close(). */
@@ -13,21 +14,23 @@ export async function listenForPeers(
   transport: PeerTransport,
   /** Other member-to-member services on the same port (membership calls). */
   extraServices: ReadonlyArray<{ definition: ServiceDefinition; implementation: UntypedServiceImplementation }> = [],
+  tls: PeerTls = new PeerTls({ certFile: '', keyFile: '', trustedCaFile: '', clientCertAuth: false, allowedCn: '' }),
 ): Promise<{ address: string; close(): Promise<void> }> {
   const parsed = new URL(url);
-  if (parsed.protocol !== 'http:') throw new Error(`--listen-peer-urls ${url}: only http:// is supported`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`--listen-peer-urls ${url}: only http:// and https:// are supported`);
+  const serverCredentials = tls.serverCredentials(url);
   const server = new Server({ 'grpc.max_receive_message_length': MAX_FRAME_BYTES, 'grpc.max_send_message_length': MAX_FRAME_BYTES });
   const { definition, implementation } = transport.service();
-  server.addService(definition, implementation);
-  for (const extra of extraServices) server.addService(extra.definition, extra.implementation);
+  server.addService(definition, tls.guard(definition, implementation));
+  for (const extra of extraServices) server.addService(extra.definition, tls.guard(extra.definition, extra.implementation));
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${parsed.hostname}:${parsed.port === '' ? '80' : parsed.port}`, ServerCredentials.createInsecure(), (err, bound) => {
+    server.bindAsync(`${parsed.hostname}:${parsed.port === '' ? '80' : parsed.port}`, serverCredentials, (err, bound) => {
       if (err === null) resolve(bound);
       else reject(err);
     });
   });
   return {
-    address: `http://${parsed.hostname}:${port}`,
+    address: `${parsed.protocol}//${parsed.hostname}:${port}`,
     // Peer streams never end on their own, so a graceful shutdown would wait forever: cut them (senders redial).
     close: () => {
       server.forceShutdown();

@@ -5,7 +5,7 @@
  * HTTP/2 back-pressure (write() returning false) stops the flush until 'drain', so memory is
  * bounded by the queue (messages and bytes) plus grpc-js's own 16-frame write buffer.
  */
-import { Client, credentials, status, type ClientWritableStream, type ServiceError } from '@grpc/grpc-js';
+import { Client, credentials, status, type ChannelCredentials, type ClientWritableStream, type ServiceError } from '@grpc/grpc-js';
 import type { Message, NodeId } from '@corvid/raft';
 import { encodeBatch } from './codec.js';
 import type { PeerContext } from './context.js';
@@ -22,6 +22,8 @@ export interface PeerStreamDeps extends PeerContext {
   readonly heard: (id: NodeId) => void;
   /** Uniform in [0, 1), for back-off jitter. */
   readonly random: () => number;
+  /** How peers are dialled: insecure for http:// URLs, peer TLS for https:// (peer-tls.ts). */
+  readonly channelCredentials?: ChannelCredentials;
 }
 
 /** closed: after close(); backoff: no call, waiting to redial; connecting: call made, not yet accepted; open: accepted. */
@@ -150,7 +152,7 @@ export class PeerStream {
   private clientFor(url: string): Client {
     let client = this.clients.get(url);
     if (client === undefined) {
-      client = new Client(new URL(url).host, credentials.createInsecure(), CHANNEL_OPTIONS);
+      client = new Client(new URL(url).host, this.deps.channelCredentials ?? credentials.createInsecure(), CHANNEL_OPTIONS);
       this.clients.set(url, client);
     }
     return client;

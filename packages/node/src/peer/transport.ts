@@ -12,6 +12,7 @@ import type { Logger } from '../util/logger.js';
 import type { PeerHandler, SnapshotSource } from './handler.js';
 import { createPeerMetrics, peerLabel, type PeerMetrics } from './metrics.js';
 import { PeerStream } from './peer-stream.js';
+import type { PeerTls } from './peer-tls.js';
 import { handlePing, handleStream } from './receiver.js';
 import { PEER_SERVICE } from './service.js';
 import { handleSnapshot, type SnapshotReceiverDeps } from './snapshot-receiver.js';
@@ -30,6 +31,8 @@ export interface PeerTransportOptions {
   readonly nowMs?: () => number;
   /** Uniform in [0, 1) for back-off jitter (default Math.random). */
   readonly random?: () => number;
+  /** Peer TLS (peer-tls.ts): how peers are dialled and which URLs can be; default plain http:// only. */
+  readonly tls?: PeerTls;
 }
 
 interface Peer {
@@ -58,7 +61,7 @@ export class PeerTransport {
   /** Add, update or forget peers (membership changes); URLs like http://127.0.0.1:2380. */
   setPeer(id: NodeId, peerUrls: readonly string[]): void {
     if (id === this.options.memberId || this.closing.signal.aborted) return;
-    const urls = peerUrls.filter(isDialable);
+    const urls = peerUrls.filter((url) => this.options.tls?.dials(url) ?? isDialable(url));
     if (urls.length < peerUrls.length) {
       this.options.logger.warn('ignored peer URLs that are not http://host:port', { 'remote-peer-id': peerLabel(id), 'peer-urls': peerUrls });
     }
@@ -71,6 +74,7 @@ export class PeerTransport {
     const { memberId: local, clusterId, handler, logger } = this.options;
     const stream = new PeerStream(id, urls, {
       local, clusterId, handler, logger, metrics: this.metrics, heard: this.heard, nowMs: this.nowMs, random: this.random,
+      ...(this.options.tls?.enabled === true ? { channelCredentials: this.options.tls.channelCredentials() } : {}),
     });
     stream.isolated = this.isolated.has(id);
     this.peers.set(id, { stream, snapshot: null });

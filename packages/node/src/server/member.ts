@@ -33,7 +33,7 @@ import { startTracing, traceProposals } from '../tracing/index.js';
 import { Lessor } from '../lease/index.js';
 import { KvStore } from '../mvcc/index.js';
 import { WatchableStore } from '../mvcc/watch/index.js';
-import { listenForPeers, PeerTransport } from '../peer/index.js';
+import { listenForPeers, PeerTls, PeerTransport } from '../peer/index.js';
 import { createRaftDriverMetrics, RaftDriver, REAL_CLOCK, Wal } from '../raft-driver/index.js';
 import { Backend } from '../storage/index.js';
 import type { Logger } from '../util/logger.js';
@@ -81,6 +81,9 @@ const STRICT_RECONFIG_CHECK = true;
 export async function startMember({ config, logger, onFatal }: MemberOptions): Promise<RunningMember> {
   verifyConfig(config);
   checkClientTls(config.listenClientUrls, config.clientTls);
+  // Peer TLS (peer/peer-tls.ts): the peer listeners and every member-to-member client.
+  const peerTls = new PeerTls(config.peerTls);
+  const peerChannel = peerTls.channelCredentials();
   // Auth tokens are member memory (auth/tokens.ts); a bad --auth-token stops the start here, as etcd's.
   const authTokens = createTokenProvider({ authToken: config.authToken, authTokenTtlSeconds: config.authTokenTtlSeconds, monotonicNowMs: () => performance.now(), wallNowMs: Date.now });
   const registry = createRegistry();
@@ -101,7 +104,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
 
   let plan;
   try {
-    plan = await planStartup({ config, wal, backend, members: applier.members, appliedIndex: applier.appliedIndex(), logger, fetchCluster });
+    plan = await planStartup({ config, wal, backend, members: applier.members, appliedIndex: applier.appliedIndex(), logger, fetchCluster: (urls) => fetchCluster(urls, peerChannel) });
   } catch (err) {
     await closeStores();
     throw err;
@@ -125,7 +128,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     removed = resolve;
   });
   const transport = new PeerTransport({
-    memberId, clusterId, snapshotDir, registry, logger,
+    memberId, clusterId, snapshotDir, registry, logger, tls: peerTls,
     handler: {
       // A removed member that comes back must not disrupt the cluster with its campaigns.
       step: (m) => {
@@ -199,7 +202,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
         { definition: corvidpb.MembershipService, implementation: membershipService },
         // Followers' keepalives and TimeToLive reach this member's lessor here when it leads.
         { definition: etcdserverpb.LeaseService, implementation: createLeasePeerService(() => leaderLeases) },
-      ]);
+      ], peerTls);
       peerListeners.push(listener);
       logger.info('serving peer traffic', { address: listener.address, url });
     }
@@ -233,7 +236,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     proposer,
     activePeers: (withinMs) => transport.activePeers(withinMs),
     strictReconfigCheck: STRICT_RECONFIG_CHECK,
-    forwardPromote,
+    forwardPromote: (leader, id) => forwardPromote(leader, id, peerChannel),
     nowMs: Date.now,
   });
   // etcd's publish: the member's name and client URLs reach every member through the log.
@@ -282,7 +285,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   leaseExpiry.start();
   const leaseIds = new RequestIdGenerator(memberId, Date.now());
   // A follower forwards keepalives and TimeToLive to the leader's peer URLs (etcd's leasehttp).
-  const leaseForwarder = new PeerLeaseForwarder((id) => applier.members.get(id)?.peerURLs ?? []);
+  const leaseForwarder = new PeerLeaseForwarder((id) => applier.members.get(id)?.peerURLs ?? [], peerChannel);
   const renewer = new LeaderLeases({ memberId, lessor, leader: () => raftDriver.status().leader, requestTimeoutMs: requestTimeoutMs(config), forwarder: leaseForwarder });
   leaderLeases = renewer;
   addService(etcdserverpb.LeaseService, createLeaseService(ctx, {

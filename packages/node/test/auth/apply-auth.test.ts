@@ -92,7 +92,7 @@ describe('auth in the applier', () => {
     expect(code(as(h, 'alice', putOp('/app/b', '1', { prevKv: true })))).toBe('ok');
     const txn = (t: etcdserverpb.DeepPartial<etcdserverpb.TxnRequest>): Op => ({ $case: 'txn', value: etcdserverpb.TxnRequest.fromPartial(t) });
     expect(code(as(h, 'alice', txn({ success: [rPut('/app/c', '1')], failure: [rPut('/pub', '1')] })))).toBe('PermissionDenied');
-    expect(code(as(h, 'alice', txn({ compare: [{ key: b('/secret'), target: 3, value: b('x') }], success: [rPut('/app/c', '1')] })))).toBe('PermissionDenied');
+    expect(code(as(h, 'alice', txn({ compare: [{ key: b('/secret'), target: 3, targetUnion: { $case: 'value', value: b('x') } }], success: [rPut('/app/c', '1')] })))).toBe('PermissionDenied');
     expect(code(as(h, 'alice', txn({ success: [rPut('/app/c', '1'), rRange('/pub')] })))).toBe('ok');
     // A lease holding a key alice may not write: she may neither revoke it nor attach more keys to it.
     expect(code(as(h, 'root', putOp('/other', 'x', { lease: 9n })))).toBe('ok');
