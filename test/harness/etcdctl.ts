@@ -25,6 +25,8 @@ export async function etcdctl(endpoint: string, args: readonly string[], stdin?:
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  // etcdctl may exit before reading its stdin (most commands never do): a write after that is EPIPE, not a failure.
+  child.stdin.on('error', () => undefined);
   child.stdin.end(stdin ?? '');
   const timer = setTimeout(() => child.kill('SIGKILL'), PROCESS_DEADLINE_MS);
   try {
