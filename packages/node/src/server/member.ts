@@ -88,7 +88,10 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   const authTokens = createTokenProvider({ authToken: config.authToken, authTokenTtlSeconds: config.authTokenTtlSeconds, monotonicNowMs: () => performance.now(), wallNowMs: Date.now });
   const registry = createRegistry();
   const grpcMetrics = new GrpcMetrics(registry, config.metrics);
-  const backend = Backend.open({ dataDir: config.dataDir, registry });
+  // 'data': the WAL is synced before anything is applied and replays what an OS crash takes from
+  // the backend, so the backend's commits skip the meta-page sync (one sync I/O per Ready saved;
+  // the file stays consistent). The log compactor awaits backend.flushed() before the WAL forgets.
+  const backend = Backend.open({ dataDir: config.dataDir, registry, durability: 'data' });
   const kv = new KvStore(backend, { registry });
   const lessor = new Lessor(backend, { registry, checkpointIntervalMs: config.leaseCheckpointEnabled ? config.leaseCheckpointIntervalMs : 0 });
   const applier = new Applier(backend, kv, lessor, createApplyObserver(registry));
@@ -269,7 +272,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
       return raftDriver.transferLeadership(target, requestTimeoutMs(config));
     },
   }));
-  addService(etcdserverpb.ClusterService, createClusterService(ctx, { identity, membership: membershipManager }));
+  addService(etcdserverpb.ClusterService, createClusterService(ctx, { identity, membership: membershipManager, auth: authGate }));
   // Watchers are told of each batch by the applier after its commit; hasleader streams close when the leader goes.
   const watchable = new WatchableStore(kv, backend, { registry });
   const watch = new WatchService({

@@ -66,7 +66,7 @@ describe('Backend', () => {
     ).toThrow();
   });
 
-  it.each(['commit', 'flush'] as const)('in %s mode, flushed() resolves and the data survives reopen', async (durability) => {
+  it.each(['commit', 'data', 'flush'] as const)('in %s mode, flushed() resolves and the data survives reopen', async (durability) => {
     await backend.close();
     backend = Backend.open({ dataDir: join(dir, durability), durability });
     for (let i = 0; i < 5; i++) {
