@@ -240,9 +240,11 @@ describe('dashboards against Prometheus', () => {
   });
 
   test('the template variables list the Corvid cluster and its three members', async () => {
-    const jobs = await prometheus.query('group by (job) (etcd_server_has_leader)');
+    // Over the last minute, as Grafana's label_values() looks over the dashboard's time range (an instant query
+    // would miss a member whose latest scrape was slow on a loaded machine).
+    const jobs = await prometheus.query('group by (job) (max_over_time(etcd_server_has_leader[1m]))');
     expect(jobs.data?.result.map((r) => r.metric['job'])).toContain(CORVID_JOB);
-    const members = await prometheus.query(`group by (instance) (etcd_server_has_leader{job=~"${CORVID_JOB}"})`);
+    const members = await prometheus.query(`group by (instance) (max_over_time(etcd_server_has_leader{job=~"${CORVID_JOB}"}[1m]))`);
     expect(members.data?.result).toHaveLength(3);
   });
 

@@ -11,6 +11,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,12 +21,26 @@ const MAIN = process.env.CORVID_MAIN ?? join(ROOT, 'packages/node/dist/cli/main.
 const BENCH = join(ROOT, 'packages/bench/bin/corvid-bench.js');
 const [rounds = 3, seconds = 10] = process.argv.slice(2).map(Number);
 
-async function runOnce(level, port) {
+/** A port that was free a moment ago (bind :0, read, close). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function runOnce(level) {
   const dir = mkdtempSync(join(tmpdir(), 'corvid-overhead-'));
+  const [port, peerPort] = [await freePort(), await freePort()];
   const url = `http://127.0.0.1:${port}`;
+  const peerUrl = `http://127.0.0.1:${peerPort}`;
   const member = spawn(process.execPath, [MAIN, '--name', 'm', '--data-dir', join(dir, 'data'), '--listen-client-urls', url,
-    '--advertise-client-urls', url, '--listen-peer-urls', `http://127.0.0.1:${port + 1}`, '--initial-advertise-peer-urls',
-    `http://127.0.0.1:${port + 1}`, '--initial-cluster', `m=http://127.0.0.1:${port + 1}`, '--metrics', level], { stdio: ['ignore', 'ignore', 'pipe'] });
+    '--advertise-client-urls', url, '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl,
+    '--initial-cluster', `m=${peerUrl}`, '--metrics', level], { stdio: ['ignore', 'ignore', 'pipe'] });
   try {
     await new Promise((resolve, reject) => {
       let out = '';
@@ -56,7 +71,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const results = { basic: [], extensive: [] };
 for (let r = 0; r < rounds; r++) {
   for (const level of r % 2 === 0 ? ['basic', 'extensive'] : ['extensive', 'basic']) {
-    const run = await runOnce(level, 23000 + Math.floor(Math.random() * 20000) * 2);
+    const run = await runOnce(level);
     results[level].push(run);
     console.log(`round ${r + 1} ${level}: ${Math.round(run.rps)} puts/s, member CPU ${run.cpuUsPerPut.toFixed(1)} µs/put`);
   }

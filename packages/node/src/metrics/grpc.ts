@@ -3,63 +3,69 @@
  * etcd's dashboards query: started, handled (with grpc_code), messages in and out, and — with
  * `--metrics extensive` only, as etcd (grpc_prometheus.EnableHandlingTimeHistogram) — the
  * handling-time histogram. etcd_network_client_grpc_{sent,received}_bytes_total count the encoded
- * messages of every client call (`countMessageBytes` wraps a service's codecs).
+ * messages of every client call (`register` wraps a service's codecs), and
+ * etcd_server_client_requests_total counts calls by client API version.
+ *
+ * The request path only bumps cells (cells.ts): each method's cells are looked up once per call
+ * by service and method name, with no label hashing; basic mode does not read the clock.
  */
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import { status, type Metadata, type ServiceDefinition } from '@grpc/grpc-js';
+import { CellCounter, CellHistogram, type CounterCell, type HistogramCell } from './cells.js';
 
 export type GrpcType = 'unary' | 'client_stream' | 'server_stream' | 'bidi_stream';
 
-/** go-grpc's names for status codes, which etcd's alert rules match on. */
-const CODE_NAMES: Readonly<Record<number, string>> = {
-  [status.OK]: 'OK',
-  [status.CANCELLED]: 'Canceled',
-  [status.UNKNOWN]: 'Unknown',
-  [status.INVALID_ARGUMENT]: 'InvalidArgument',
-  [status.DEADLINE_EXCEEDED]: 'DeadlineExceeded',
-  [status.NOT_FOUND]: 'NotFound',
-  [status.ALREADY_EXISTS]: 'AlreadyExists',
-  [status.PERMISSION_DENIED]: 'PermissionDenied',
-  [status.RESOURCE_EXHAUSTED]: 'ResourceExhausted',
-  [status.FAILED_PRECONDITION]: 'FailedPrecondition',
-  [status.ABORTED]: 'Aborted',
-  [status.OUT_OF_RANGE]: 'OutOfRange',
-  [status.UNIMPLEMENTED]: 'Unimplemented',
-  [status.INTERNAL]: 'Internal',
-  [status.UNAVAILABLE]: 'Unavailable',
-  [status.DATA_LOSS]: 'DataLoss',
-  [status.UNAUTHENTICATED]: 'Unauthenticated',
-};
+/** go-grpc's names for status codes (index = code), which etcd's alert rules match on. */
+const CODE_NAMES: readonly string[] = [
+  'OK', 'Canceled', 'Unknown', 'InvalidArgument', 'DeadlineExceeded', 'NotFound', 'AlreadyExists', 'PermissionDenied',
+  'ResourceExhausted', 'FailedPrecondition', 'Aborted', 'OutOfRange', 'Unimplemented', 'Internal', 'Unavailable',
+  'DataLoss', 'Unauthenticated',
+];
 
-const LABELS = ['grpc_type', 'grpc_service', 'grpc_method'] as const;
+/** prometheus.DefBuckets, go-grpc-prometheus's default. */
+const HANDLING_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** At most this many distinct client API versions get their own label value (then "unknown"). */
+const MAX_CLIENT_VERSIONS = 16;
+
+/** One method's cells. */
+interface MethodCells {
+  readonly started: CounterCell;
+  readonly received: CounterCell;
+  readonly sent: CounterCell;
+  /** By status code (CODE_NAMES order). */
+  readonly handled: readonly CounterCell[];
+  readonly handling: HistogramCell | undefined;
+}
 
 export class GrpcMetrics {
-  private readonly started: Counter<(typeof LABELS)[number]>;
-  private readonly handled: Counter<(typeof LABELS)[number] | 'grpc_code'>;
-  private readonly received: Counter<(typeof LABELS)[number]>;
-  private readonly sent: Counter<(typeof LABELS)[number]>;
+  private readonly started: CellCounter;
+  private readonly handled: CellCounter;
+  private readonly received: CellCounter;
+  private readonly sent: CellCounter;
   /** Registered only with `--metrics extensive`. */
-  private readonly handlingSeconds: Histogram<(typeof LABELS)[number]> | undefined;
+  private readonly handlingSeconds: CellHistogram | undefined;
   private readonly sentBytes: Counter;
   private readonly receivedBytes: Counter;
-  private readonly clientRequests: Counter<'type' | 'client_api_version'>;
+  private readonly clientRequests: CellCounter;
+  /** service → method → cells. */
+  private readonly methods = new Map<string, Map<string, MethodCells>>();
+  /** type → client API version → cell. */
+  private readonly clientVersions = new Map<string, Map<string, CounterCell>>();
 
   constructor(registry: Registry, level: 'basic' | 'extensive' = 'basic') {
-    this.started = new Counter({ name: 'grpc_server_started_total', help: 'Total number of RPCs started on the server.', labelNames: LABELS, registers: [registry] });
-    this.handled = new Counter({ name: 'grpc_server_handled_total', help: 'Total number of RPCs completed on the server, regardless of success or failure.', labelNames: [...LABELS, 'grpc_code'], registers: [registry] });
-    this.received = new Counter({ name: 'grpc_server_msg_received_total', help: 'Total number of RPC stream messages received on the server.', labelNames: LABELS, registers: [registry] });
-    this.sent = new Counter({ name: 'grpc_server_msg_sent_total', help: 'Total number of gRPC stream messages sent by the server.', labelNames: LABELS, registers: [registry] });
-    this.handlingSeconds = level !== 'extensive' ? undefined : new Histogram({
-      name: 'grpc_server_handling_seconds',
-      help: 'Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.',
-      labelNames: LABELS,
-      // prometheus.DefBuckets, go-grpc-prometheus's default.
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: [registry],
-    });
+    this.started = new CellCounter(registry, 'grpc_server_started_total', 'Total number of RPCs started on the server.');
+    this.handled = new CellCounter(registry, 'grpc_server_handled_total', 'Total number of RPCs completed on the server, regardless of success or failure.');
+    this.received = new CellCounter(registry, 'grpc_server_msg_received_total', 'Total number of RPC stream messages received on the server.');
+    this.sent = new CellCounter(registry, 'grpc_server_msg_sent_total', 'Total number of gRPC stream messages sent by the server.');
+    this.handlingSeconds = level !== 'extensive' ? undefined : new CellHistogram(
+      registry, 'grpc_server_handling_seconds',
+      'Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.',
+      HANDLING_BUCKETS,
+    );
     this.sentBytes = new Counter({ name: 'etcd_network_client_grpc_sent_bytes_total', help: 'The total number of bytes sent to grpc clients.', registers: [registry] });
     this.receivedBytes = new Counter({ name: 'etcd_network_client_grpc_received_bytes_total', help: 'The total number of bytes received from grpc clients.', registers: [registry] });
-    this.clientRequests = new Counter({ name: 'etcd_server_client_requests_total', help: 'The total number of client requests per client version.', labelNames: ['type', 'client_api_version'], registers: [registry] });
+    this.clientRequests = new CellCounter(registry, 'etcd_server_client_requests_total', 'The total number of client requests per client version.');
   }
 
   /**
@@ -69,8 +75,19 @@ export class GrpcMetrics {
    */
   countClientRequest(type: 'unary' | 'stream', metadata: Metadata | undefined): void {
     const [version] = metadata?.get('client-api-version') ?? [];
-    const clientApiVersion = typeof version === 'string' && /^\d{1,3}\.\d{1,3}$/.test(version) ? version : 'unknown';
-    this.clientRequests.inc({ type, client_api_version: clientApiVersion });
+    let byVersion = this.clientVersions.get(type);
+    if (byVersion === undefined) {
+      byVersion = new Map();
+      this.clientVersions.set(type, byVersion);
+    }
+    const key = typeof version === 'string' ? version : 'unknown';
+    let cell = byVersion.get(key);
+    if (cell === undefined) {
+      const valid = /^\d{1,3}\.\d{1,3}$/.test(key) && byVersion.size < MAX_CLIENT_VERSIONS;
+      cell = this.clientRequests.cell({ type, client_api_version: valid ? key : 'unknown' });
+      if (valid || key === 'unknown') byVersion.set(key, cell);
+    }
+    cell.value += 1;
   }
 
   /**
@@ -85,12 +102,7 @@ export class GrpcMetrics {
       const grpcType: GrpcType = method.requestStream
         ? (method.responseStream ? 'bidi_stream' : 'client_stream')
         : (method.responseStream ? 'server_stream' : 'unary');
-      const labels = { grpc_type: grpcType, grpc_service: grpcService, grpc_method: grpcMethod };
-      this.started.inc(labels, 0);
-      this.received.inc(labels, 0);
-      this.sent.inc(labels, 0);
-      this.handlingSeconds?.zero(labels);
-      for (const code of Object.values(CODE_NAMES)) this.handled.inc({ ...labels, grpc_code: code }, 0);
+      this.cellsOf(grpcType, grpcService, grpcMethod);
     }
     return this.countMessageBytes(service);
   }
@@ -120,14 +132,20 @@ export class GrpcMetrics {
 
   /** Records the start of a unary call; the returned function records its end. */
   startUnary(service: string, method: string): (code: number) => void {
-    return this.start('unary', service, method);
+    const cells = this.cellsOf('unary', service, method);
+    cells.received.value += 1;
+    const end = this.start(cells);
+    return (code) => {
+      if (code === status.OK) cells.sent.value += 1;
+      end(code);
+    };
   }
 
   /** Records the start of a server-streaming call; `sentMessage` counts each message sent, the returned end function its end. */
   startServerStream(service: string, method: string): { sentMessage(): void; end(code: number): void } {
-    const labels = { grpc_type: 'server_stream', grpc_service: service, grpc_method: method };
-    const end = this.start('server_stream', service, method, false);
-    return { sentMessage: () => this.sent.inc(labels), end };
+    const cells = this.cellsOf('server_stream', service, method);
+    cells.received.value += 1;
+    return { sentMessage: () => { cells.sent.value += 1; }, end: this.start(cells) };
   }
 
   /**
@@ -135,28 +153,43 @@ export class GrpcMetrics {
    * caller counts each message received and sent; `end` records the status code and duration.
    */
   startBidiStream(service: string, method: string): { receivedMessage(): void; sentMessage(): void; end(code: number): void } {
-    const labels = { grpc_type: 'bidi_stream', grpc_service: service, grpc_method: method };
-    const startedAt = process.hrtime.bigint();
-    this.started.inc(labels);
+    const cells = this.cellsOf('bidi_stream', service, method);
     return {
-      receivedMessage: () => this.received.inc(labels),
-      sentMessage: () => this.sent.inc(labels),
-      end: (code) => {
-        this.handled.inc({ ...labels, grpc_code: CODE_NAMES[code] ?? 'Unknown' });
-        this.handlingSeconds?.observe(labels, Number(process.hrtime.bigint() - startedAt) / 1e9);
-      },
+      receivedMessage: () => { cells.received.value += 1; },
+      sentMessage: () => { cells.sent.value += 1; },
+      end: this.start(cells),
     };
   }
 
-  private start(type: GrpcType, service: string, method: string, countReply = true): (code: number) => void {
-    const labels = { grpc_type: type, grpc_service: service, grpc_method: method };
-    const startedAt = process.hrtime.bigint();
-    this.started.inc(labels);
-    this.received.inc(labels);
+  /** Counts the start; the returned function counts the end by code and, if extensive, the time between. */
+  private start(cells: MethodCells): (code: number) => void {
+    cells.started.value += 1;
+    const { handling } = cells;
+    const startedAtMs = handling === undefined ? 0 : performance.now();
     return (code) => {
-      this.handled.inc({ ...labels, grpc_code: CODE_NAMES[code] ?? 'Unknown' });
-      if (code === status.OK && countReply) this.sent.inc(labels);
-      this.handlingSeconds?.observe(labels, Number(process.hrtime.bigint() - startedAt) / 1e9);
+      (cells.handled[code] ?? (cells.handled[status.UNKNOWN] as CounterCell)).value += 1;
+      handling?.observe((performance.now() - startedAtMs) / 1000);
     };
+  }
+
+  private cellsOf(type: GrpcType, service: string, method: string): MethodCells {
+    let byMethod = this.methods.get(service);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      this.methods.set(service, byMethod);
+    }
+    let cells = byMethod.get(method);
+    if (cells === undefined) {
+      const labels = { grpc_type: type, grpc_service: service, grpc_method: method };
+      cells = {
+        started: this.started.cell(labels),
+        received: this.received.cell(labels),
+        sent: this.sent.cell(labels),
+        handled: CODE_NAMES.map((grpc_code) => this.handled.cell({ ...labels, grpc_code })),
+        handling: this.handlingSeconds?.cell(labels),
+      };
+      byMethod.set(method, cells);
+    }
+    return cells;
   }
 }
