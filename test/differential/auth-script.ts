@@ -85,6 +85,13 @@ export const AUTH_SCRIPT: readonly ScriptStep[] = [
   { args: [...ALICE, 'role', 'add', 'r3'] },
   { args: [...ALICE, 'auth', 'disable'] },
   { args: ['user', 'list'] },
+  // So are membership changes (etcd's checkMembershipOperationPermission); listing members and alarms is not.
+  { args: [...ALICE, 'member', 'add', 'x', '--peer-urls=http://127.0.0.1:1'] },
+  { args: ['member', 'remove', '1234'] },
+  { args: [...ALICE, 'member', 'update', '1234', '--peer-urls=http://127.0.0.1:2'] },
+  { args: [...ALICE, 'member', 'promote', '1234'] },
+  { args: [...ROOT, 'member', 'remove', '1234'] },
+  { args: [...ALICE, 'alarm', 'list'] },
   { args: ['get', '/foo/a'] },
   { args: ['put', '/foo/a', '2'] },
   { args: ['del', '/foo/a'] },

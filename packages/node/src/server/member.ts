@@ -272,7 +272,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
       return raftDriver.transferLeadership(target, requestTimeoutMs(config));
     },
   }));
-  addService(etcdserverpb.ClusterService, createClusterService(ctx, { identity, membership: membershipManager }));
+  addService(etcdserverpb.ClusterService, createClusterService(ctx, { identity, membership: membershipManager, auth: authGate }));
   // Watchers are told of each batch by the applier after its commit; hasleader streams close when the leader goes.
   const watchable = new WatchableStore(kv, backend, { registry });
   const watch = new WatchService({
