@@ -4,6 +4,7 @@
  */
 import { Registry, collectDefaultMetrics } from 'prom-client';
 
+export { CellCounter, CellHistogram, type CounterCell, type HistogramCell } from './cells.js';
 export { GrpcMetrics } from './grpc.js';
 export { createReadPoolMetrics, type ReadPoolMetrics } from './read-pool.js';
 
