@@ -3,7 +3,7 @@
  * metrics, maps thrown errors through the catalogue, and logs (and counts as Unknown) anything
  * the catalogue does not know.
  */
-import { status, type handleUnaryCall, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { status, type handleUnaryCall, type Metadata, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { GrpcMetrics } from '../metrics/index.js';
 import type { Tracing } from '../tracing/index.js';
 import type { Logger } from '../util/logger.js';
@@ -18,6 +18,8 @@ export interface UnaryContext {
   readonly isLearner?: () => boolean;
   /** Set only when tracing is on: every call then runs in a server span. */
   readonly tracing?: Tracing | undefined;
+  /** Resolves once the call's auth token can be judged (a simple token from a log entry not applied here yet). */
+  readonly authReady?: (metadata: Metadata) => Promise<void> | undefined;
 }
 
 /**
@@ -54,7 +56,9 @@ export function unary<Req, Res>(
       checkRequestDecoded(call.request);
       if (ctx.isLearner?.() === true && !supportedForLearner(method, call.request)) throw new CorvidError('NotSupportedForLearner');
       ctx.metrics.countClientRequest('unary', call.metadata);
-      const result = handle(call.request, call);
+      // etcd's isValidSimpleToken: a token from an Authenticate entry this member has not applied yet waits for it.
+      const tokenPending = ctx.authReady?.(call.metadata);
+      const result = tokenPending === undefined ? handle(call.request, call) : tokenPending.then(() => handle(call.request, call));
       if (result instanceof Promise) {
         result.then((res) => {
           done(status.OK);

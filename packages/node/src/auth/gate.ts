@@ -9,11 +9,32 @@ import { CorvidError } from '../errors/index.js';
 import type { AuthStore } from './auth-store.js';
 import type { AuthInfo, TokenProvider } from './tokens.js';
 
+/** What the gate needs of the log to judge a simple token issued through an entry not applied here yet. */
+export interface AppliedLog {
+  appliedIndex(): number;
+  /** Resolves once this member has applied everything committed when it was called (ReadIndex). */
+  readBarrier(): Promise<void>;
+}
+
 export class AuthGate {
   constructor(
     private readonly store: AuthStore,
     readonly tokens: TokenProvider,
+    private readonly log?: AppliedLog,
   ) {}
+
+  /**
+   * etcd's isValidSimpleToken: a simple token names the log index of its Authenticate entry; if this
+   * member has not applied that far, the request waits for a ReadIndex barrier (after which the entry
+   * is applied) before its token is judged. Undefined when there is nothing to wait for.
+   */
+  tokenPending(token: string | undefined): Promise<void> | undefined {
+    if (token === undefined || this.log === undefined) return undefined;
+    const index = this.tokens.pendingIndex?.(token);
+    if (index === undefined || index <= this.log.appliedIndex()) return undefined;
+    // A barrier that fails (no leader) leaves the token to be judged as it stands.
+    return this.log.readBarrier().catch(() => undefined);
+  }
 
   /**
    * The caller a request's token names; without a token, the CN of its verified client certificate

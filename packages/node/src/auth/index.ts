@@ -1,6 +1,6 @@
 /** Authentication and RBAC: users, roles, permissions, the auth switch and tokens (etcd's auth package). */
 export { AuthStore, ROOT_ROLE, ROOT_USER } from './auth-store.js';
-export { AuthGate } from './gate.js';
+export { AuthGate, type AppliedLog } from './gate.js';
 export { DEFAULT_JWT_TTL_MS, JwtTokens, type JwtOptions } from './jwt.js';
 export { hashPassword, verifyPassword } from './password.js';
 export { AuthTokenOptionError, createTokenProvider, type TokenProviderConfig } from './provider.js';

@@ -30,6 +30,8 @@ export interface TokenProvider {
   invalidateUser(username: string): void;
   /** Auth was disabled: no token works any more. */
   invalidateAll(): void;
+  /** A simple token not known yet: the log index of the Authenticate entry it names. */
+  pendingIndex?(token: string): number | undefined;
 }
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
@@ -83,6 +85,12 @@ export class SimpleTokens implements TokenProvider {
 
   invalidateAll(): void {
     this.tokens.clear();
+  }
+
+  pendingIndex(token: string): number | undefined {
+    if (this.tokens.has(token)) return undefined;
+    const match = /^[a-zA-Z]{16}\.(\d+)$/.exec(token);
+    return match === null ? undefined : Number(match[1]);
   }
 
   /** How many tokens are held (for tests and metrics). */

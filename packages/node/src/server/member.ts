@@ -4,7 +4,7 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type Metadata, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { corvidpb, etcdserverpb, grpchealth } from '@corvid/proto';
 import { Applier, type ApplyResult } from '../apply/index.js';
 import { createClusterService } from '../api/cluster-service.js';
@@ -16,6 +16,7 @@ import { createHttpServer, type HttpDeps } from '../api/http/handler.js';
 import { listenForMetrics } from '../api/http/metrics-listener.js';
 import { DEFAULT_QUOTA_BYTES, QuotaChecker } from '../alarm/index.js';
 import { createAuthService } from '../api/auth-service.js';
+import { tokenOf } from '../api/auth-caller.js';
 import { checkClientTls } from '../api/client-tls.js';
 import { createKvService, KV_SERVICE_DEFINITION } from '../api/kv-service.js';
 import { createLeasePeerService, PeerLeaseForwarder } from '../api/lease-peer.js';
@@ -97,7 +98,8 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   const applier = new Applier(backend, kv, lessor, createApplyObserver(registry));
   registerStateGauges(registry, { currentRevision: () => kv.currentRevision(), compactedRevision: () => kv.compactedRevision(), leases: () => lessor.list().length, authRevision: () => applier.auth.revision() });
   applier.auth.useTokenProvider(authTokens);
-  const authGate = new AuthGate(applier.auth, authTokens);
+  // Applied index and ReadIndex for tokens issued through entries not applied here yet (the driver exists by then).
+  const authGate = new AuthGate(applier.auth, authTokens, { appliedIndex: () => applier.appliedIndex(), readBarrier: () => driver().readBarrier() });
   const wal = Wal.open({ dataDir: config.dataDir });
   const closeStores = async (): Promise<void> => {
     await kv.close();
@@ -248,7 +250,10 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   });
 
   const maxReceiveBytes = config.maxRequestBytes + GRPC_OVERHEAD_BYTES;
-  const ctx = { metrics: grpcMetrics, logger, tracing, isLearner: () => applier.members.get(memberId)?.isLearner === true };
+  const ctx = {
+    metrics: grpcMetrics, logger, tracing, isLearner: () => applier.members.get(memberId)?.isLearner === true,
+    authReady: (metadata: Metadata) => authGate.tokenPending(tokenOf(metadata)),
+  };
   const grpcServer = new Server({
     'grpc.max_receive_message_length': Math.min(maxReceiveBytes * GRPC_JS_HARD_LIMIT_FACTOR, 2 ** 31 - 1),
     'grpc.max_send_message_length': 2 ** 31 - 1,
