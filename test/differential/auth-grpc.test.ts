@@ -65,6 +65,13 @@ async function call(client: Client, method: string, request: unknown, token?: st
   });
 }
 
+/** A JSON gateway call (/v3/...), its body with ids and terms masked. */
+async function gateway(member: Member, path: string, body: object, token?: string): Promise<string> {
+  const res = await fetch(`${member.clientUrl}/v3/${path}`, { method: 'POST', body: JSON.stringify(body), headers: token === undefined ? {} : { authorization: token } });
+  const text = await res.text();
+  return `${res.status} ${text.replace(/"(cluster_id|member_id|raft_term)":"\d+"/g, '"$1":"<n>"')}`;
+}
+
 /** The token of an Authenticate answer, or '' (the answer itself is recorded with the token's shape only). */
 function tokenOf(rendered: string): string {
   const match = /"token":"([^"]*)"/.exec(rendered);
@@ -190,6 +197,11 @@ async function runScript(member: Member): Promise<Map<string, string>> {
     await step('watch with a bad token', watchOutcome(ep, 'notatoken', { key: bytes('/a/x') }));
     // Auth management and maintenance need root.
     await fresh('admin');
+    // The JSON gateway takes the token from the Authorization header.
+    await step('gateway range with the token', gateway(member, 'kv/range', { key: 'L2EveA==' }, u));
+    await step('gateway range without token', gateway(member, 'kv/range', { key: 'L2EveA==' }));
+    await step('gateway range with a bad token', gateway(member, 'kv/range', { key: 'L2EveA==' }, 'notatoken'));
+    await step('gateway user list as u', gateway(member, 'auth/user/list', {}, u));
     await step('u user list', call(auth, 'userList', {}, u));
     await step('user list without token', call(auth, 'userList', {}));
     await step('root user list', call(auth, 'userList', {}, root));

@@ -53,13 +53,16 @@ export class GrpcServices {
   }
 
   /** Calls a unary method in-process, as the gateway's loopback gRPC call does in etcd. */
-  invoke = (grpcPath: string, request: unknown): Promise<unknown> => {
+  invoke = (grpcPath: string, request: unknown, headers: Readonly<Record<string, string>> = {}): Promise<unknown> => {
     const handler = this.unaryHandlers.get(grpcPath);
     if (handler === undefined) {
       return Promise.reject({ code: status.UNIMPLEMENTED, details: `The server does not implement the method ${grpcPath}` });
     }
     // Our handlers read only `request` (api/unary.ts); the rest of the call is what a loopback call shows.
-    const call = { request, metadata: new Metadata(), getPeer: () => 'gateway', cancelled: false } as unknown as ServerUnaryCall<unknown, unknown>;
+    // The gateway's headers travel as metadata, as grpc-gateway forwards them (`authorization`: the caller's token).
+    const metadata = new Metadata();
+    for (const [key, value] of Object.entries(headers)) metadata.set(key, value);
+    const call = { request, metadata, getPeer: () => 'gateway', cancelled: false } as unknown as ServerUnaryCall<unknown, unknown>;
     return new Promise((resolve, reject) => {
       handler(call, (err, value) => (err ? reject(err) : resolve(value)));
     });

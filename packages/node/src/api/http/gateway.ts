@@ -27,7 +27,8 @@ interface Route {
 }
 
 /** Calls the unary gRPC handler registered for `grpcPath`; rejects with a ServiceError. */
-export type UnaryInvoker = (grpcPath: string, request: unknown) => Promise<unknown>;
+/** `headers`: what the HTTP request carries that the service reads (the `authorization` token). */
+export type UnaryInvoker = (grpcPath: string, request: unknown, headers?: Readonly<Record<string, string>>) => Promise<unknown>;
 
 const pb = etcdserverpb;
 
@@ -151,7 +152,8 @@ export async function serveGateway(deps: GatewayDeps, req: http.IncomingMessage,
   }
   let response: unknown;
   try {
-    response = await deps.invoke(route.grpcPath, request);
+    const token = req.headers.authorization;
+    response = await deps.invoke(route.grpcPath, request, token === undefined ? {} : { authorization: token });
   } catch (err) {
     const { code = status.UNKNOWN, details = String(err) } = err as Partial<ServiceError>;
     return sendError(res, code, details);
