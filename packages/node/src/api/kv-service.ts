@@ -10,6 +10,7 @@ import { withPreEncodedRange, type KvStore } from '../mvcc/index.js';
 import type { Proposer } from '../server/proposer.js';
 import { identifyCall } from './auth-caller.js';
 import { withHeader, type MemberIdentity } from './header.js';
+import { sendPreFramedRanges } from './pre-framed.js';
 import { unary, type UnaryContext } from './unary.js';
 import { checkDeleteRequest, checkPutRequest, checkRangeRequest, checkTxn } from './validate.js';
 
@@ -29,6 +30,7 @@ const SERVICE = 'etcdserverpb.KV';
 
 /** etcd's KV service definition, sending the ranges the read pool encoded as they are. */
 export const KV_SERVICE_DEFINITION = withPreEncodedRange(etcdserverpb.KVService);
+sendPreFramedRanges();
 
 export function createKvService(ctx: UnaryContext, deps: KvServiceDeps): etcdserverpb.KVServer {
   const { identity, kv, proposer } = deps;

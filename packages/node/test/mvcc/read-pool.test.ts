@@ -40,6 +40,8 @@ async function both(partial: etcdserverpb.DeepPartial<etcdserverpb.RangeRequest>
   const expected = h.kv.range(request);
   expected.header = { ...HEADER, revision: expected.header!.revision };
   const pooled = await h.kv.rangeInPool(request, HEADER);
+  const framed = pooled.framed()!;
+  expect(framed.readUInt32BE(1)).toBe(framed.length - 5);
   return { inline: Buffer.from(etcdserverpb.RangeResponse.encode(expected).finish()), pool: pooled.encoded()! };
 }
 
@@ -164,10 +166,14 @@ describe('encodeRangeResponse', () => {
     count: int64,
   });
 
-  it('writes exactly the bytes ts-proto writes', () => {
+  it('writes exactly the bytes ts-proto writes, after gRPC\'s 5-byte prefix when framed', () => {
     fc.assert(
       fc.property(response, (r) => {
-        expect(encodeRangeResponse(r).equals(Buffer.from(etcdserverpb.RangeResponse.encode(r).finish()))).toBe(true);
+        const expected = Buffer.from(etcdserverpb.RangeResponse.encode(r).finish());
+        expect(encodeRangeResponse(r).equals(expected)).toBe(true);
+        const prefix = Buffer.alloc(5);
+        prefix.writeUInt32BE(expected.length, 1);
+        expect(encodeRangeResponse(r, Number.POSITIVE_INFINITY, true).equals(Buffer.concat([prefix, expected]))).toBe(true);
       }),
       { numRuns: 500 },
     );

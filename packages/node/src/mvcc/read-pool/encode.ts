@@ -7,6 +7,9 @@
 import type { etcdserverpb, mvccpb } from '@corvid/proto';
 import { assert, CorvidError } from '../../errors/index.js';
 
+/** gRPC's length prefix: one flag byte (0: not compressed), then the message length, uint32 big-endian. */
+export const GRPC_PREFIX_BYTES = 5;
+
 /** A non-negative safe integer's varint length. */
 function numberVarintBytes(n: number): number {
   let bytes = 1;
@@ -108,13 +111,20 @@ function encodeParts(response: etcdserverpb.RangeResponse): { size: number; head
 /**
  * RangeResponse → protobuf bytes, byte for byte what `etcdserverpb.RangeResponse.encode` writes.
  * A response over `maxBytes` fails as grpc-go's server fails it (GrpcSendTooLarge), before the
- * buffer is allocated.
+ * buffer is allocated. With `framed`, the bytes are preceded by gRPC's 5-byte message prefix
+ * (uncompressed flag, big-endian length), so the server can send them without another copy.
  */
-export function encodeRangeResponse(response: etcdserverpb.RangeResponse, maxBytes = Number.POSITIVE_INFINITY): Buffer {
+export function encodeRangeResponse(response: etcdserverpb.RangeResponse, maxBytes = Number.POSITIVE_INFINITY, framed = false): Buffer {
   const { size, header, wires } = encodeParts(response);
   if (size > maxBytes) throw new CorvidError('GrpcSendTooLarge', { detail: `${size} vs. ${maxBytes}` });
+  const prefix = framed ? GRPC_PREFIX_BYTES : 0;
   // allocUnsafeSlow: a buffer of its own (not a slice of Node's pool), so its ArrayBuffer can be transferred.
-  const w = new Writer(Buffer.allocUnsafeSlow(size));
+  const w = new Writer(Buffer.allocUnsafeSlow(prefix + size));
+  if (framed) {
+    w.out[w.pos++] = 0;
+    w.out.writeUInt32BE(size, 1);
+    w.pos += 4;
+  }
   const h = response.header;
   if (h !== undefined) {
     w.out[w.pos++] = 0x0a;
@@ -140,6 +150,6 @@ export function encodeRangeResponse(response: etcdserverpb.RangeResponse, maxByt
     w.out[w.pos++] = 1;
   }
   writeInt(w, 0x20, u64(response.count));
-  assert(w.pos === size, 'encodeRangeResponse wrote exactly the size it computed');
+  assert(w.pos === prefix + size, 'encodeRangeResponse wrote exactly the size it computed');
   return w.out;
 }

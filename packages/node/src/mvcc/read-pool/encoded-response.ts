@@ -1,18 +1,20 @@
 /**
- * A RangeResponse a read-pool worker has already encoded. grpc-js sends its bytes as they are
- * (`withPreEncodedRange` wraps the KV service's serializer); anything that reads it as an object
- * instead (the JSON gateway) gets the fields, `kvs` decoded on first use. Setting any field
- * makes the object an ordinary response again: the serializer then encodes it.
+ * A RangeResponse a read-pool worker has already encoded, with gRPC's 5-byte message prefix in
+ * front. grpc-js sends its bytes as they are (`withPreEncodedRange` wraps the KV service's
+ * serializer; api/pre-framed.ts also spares grpc-js its copy into a framed buffer); anything that
+ * reads it as an object instead (the JSON gateway) gets the fields, `kvs` decoded on first use.
+ * Setting any field makes the object an ordinary response again: the serializer then encodes it.
  */
 import { etcdserverpb, type mvccpb } from '@corvid/proto';
+import { GRPC_PREFIX_BYTES } from './encode.js';
 
 export class EncodedRangeResponse implements etcdserverpb.RangeResponse {
-  /** The encoded response; null once a field was set. */
+  /** Prefix + encoded response; null once a field was set. */
   private bytes: Buffer | null;
   private fields: { header: etcdserverpb.ResponseHeader | undefined; more: boolean; count: bigint; kvs: mvccpb.KeyValue[] | undefined };
 
-  constructor(bytes: Buffer, header: etcdserverpb.ResponseHeader, more: boolean, count: bigint) {
-    this.bytes = bytes;
+  constructor(framed: Buffer, header: etcdserverpb.ResponseHeader, more: boolean, count: bigint) {
+    this.bytes = framed;
     this.fields = { header, more, count, kvs: undefined };
   }
 
@@ -35,15 +37,20 @@ export class EncodedRangeResponse implements etcdserverpb.RangeResponse {
     this.touch().count = count;
   }
   get kvs(): mvccpb.KeyValue[] {
-    this.fields.kvs ??= etcdserverpb.RangeResponse.decode(this.bytes!).kvs;
+    this.fields.kvs ??= etcdserverpb.RangeResponse.decode(this.bytes!.subarray(GRPC_PREFIX_BYTES)).kvs;
     return this.fields.kvs;
   }
   set kvs(kvs: mvccpb.KeyValue[]) {
     this.touch().kvs = kvs;
   }
 
-  /** The bytes to send, unless a field was changed since the worker encoded them. */
+  /** The encoded message, unless a field was changed since the worker encoded it. */
   encoded(): Buffer | undefined {
+    return this.bytes?.subarray(GRPC_PREFIX_BYTES);
+  }
+
+  /** The message with gRPC's prefix, ready for the HTTP/2 stream (same condition). */
+  framed(): Buffer | undefined {
     return this.bytes ?? undefined;
   }
 

@@ -31,7 +31,7 @@ export type ReadJob = RangeJob | HashJob;
 
 export interface RangeReply {
   readonly kind: 'range';
-  /** etcdserverpb.RangeResponse, encoded (its ArrayBuffer was transferred). */
+  /** gRPC's 5-byte prefix, then etcdserverpb.RangeResponse encoded (its ArrayBuffer was transferred). */
   readonly bytes: Uint8Array;
   /** The revision of the snapshot the worker read: the response header's revision. */
   readonly revision: number;

@@ -51,6 +51,7 @@ function serveRange(job: RangeJob): ReadReply {
   const bytes = encodeRangeResponse(
     { header: { ...job.header, revision: BigInt(view.rev) }, kvs: out.kvs, more: out.more, count: BigInt(out.count) },
     job.maxResponseBytes,
+    true,
   );
   return { kind: 'range', bytes, revision: view.rev, count: out.count, more: out.more };
 }
