@@ -146,8 +146,17 @@ test(`${SUBJECT}: auth set through one member holds on all, a member that was aw
     expect(await view(m2)).toEqual(expected);
     if (ENTRIES_WHILE_DOWN > 5_000) expect(m2.process?.outputTail(10_000)).toMatch(/"msg":"received and saved database snapshot"/);
 
-    // A token issued by one member is known to the others once they applied its entry.
-    const token = await authenticate(m1, 'alice', 'apw');
-    for (const slot of [m0, m1, m2]) expect(`${slot.name}: ${await rangeWith(slot, token)}`).toBe(`${slot.name}: ok 1`);
+    // A token issued by one member is known to the others once they applied its entry (a member that has not
+    // waits for it), so a client may authenticate on one member and call another at once.
+    for (const [issuer, user] of [[m1, m0], [m2, m1], [m0, m2]] as const) {
+      const token = await authenticate(issuer, 'alice', 'apw');
+      expect(`${user.name}: ${await rangeWith(user, token)}`).toBe(`${user.name}: ok 1`);
+    }
+    // etcdctl balancing over every member.
+    const all = [m0, m1, m2].map((slot) => slot.endpoint).join(',');
+    for (let i = 0; i < 6; i++) {
+      const put = await etcdctl(all, [...ALICE, 'put', '/app/k0', `round ${i}`]);
+      expect(`${put.code} ${put.stdout}`).toBe('0 OK\n');
+    }
   }, 150_000);
 }, 180_000);
