@@ -15,7 +15,8 @@
  *   removed by an update; background garbage collection deletes dependents whose every ownerReference
  *   points to a deleted owner;
  * - merge-patch (application/merge-patch+json and, treated the same, strategic-merge-patch) on main and status;
- * - custom resources are defaulted, pruned and validated with their CRD's openAPIV3Schema.
+ * - custom resources are defaulted, pruned and validated with their CRD's openAPIV3Schema;
+ * - a Secret's stringData is merged into data (base64) and not stored.
  * It does not do: authentication/authorization, admission webhooks, server-side apply, JSON patch,
  * deleteCollection, field managers, graceful pod deletion (pods go at once; the test kubelet kills them),
  * the pvc-protection finalizer, discovery documents, protobuf, or any controller besides garbage collection.
@@ -235,6 +236,13 @@ export class KubeStore {
   }
 
   private admit(t: ResourceType, o: KubeObject): void {
+    if (t.kind === 'Secret' && o['stringData'] !== undefined) {
+      // As the API server does: stringData is write-only and merged into data, base64-encoded.
+      const data = { ...(o['data'] as Record<string, string> | undefined) };
+      for (const [k, v] of Object.entries(o['stringData'] as Record<string, string>)) data[k] = Buffer.from(v, 'utf8').toString('base64');
+      o['data'] = data;
+      delete o['stringData'];
+    }
     if (t.schema === undefined) return;
     const { metadata, ...body } = o;
     applyDefaults(t.schema, body);

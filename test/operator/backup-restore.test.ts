@@ -4,13 +4,16 @@
  * Method: a one-member etcd 3.4 cluster gets 100 keys; the backup file is checked independently (SHA-256 of
  * the file against status, and etcd's trailing digest against the body); a new three-member cluster is
  * seeded from it with `etcdctl snapshot restore` in the seed pod's init container, grows by learners, and
- * every key is read back at the backup's revision from a member that joined after the restore.
+ * every key is read back at the backup's revision from a member that joined after the restore. The S3
+ * destination is exercised against s3rver (an S3-compatible server) with credentials from a Secret.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
+import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import S3rver from 's3rver';
 import { startOperatorEnv, NAMESPACE, type OperatorEnv } from '../harness/kube/operator-env.js';
 import { bytes, kvClient } from '../harness/grpc.js';
 import { waitFor } from '../harness/wait.js';
@@ -94,4 +97,41 @@ test('deleting an EtcdBackup deletes its file (finalizer), then the object', asy
   await env.custom.deleteNamespacedCustomObject({ group: 'etcd.corvid.dev', version: 'v1alpha1', namespace: NAMESPACE, plural: 'etcdbackups', name: 'beta-manual' });
   await waitFor(async () => (await env.custom.listNamespacedCustomObject({ group: 'etcd.corvid.dev', version: 'v1alpha1', namespace: NAMESPACE, plural: 'etcdbackups' }) as { items: unknown[] }).items.length === 0, 10_000, 'backup object gone');
   expect(existsSync(path)).toBe(false);
+});
+
+test('backup to an S3-compatible bucket: credentials from a Secret, object verified, deleted with the EtcdBackup', async () => {
+  const s3dir = join(env.root, 's3');
+  const s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: s3dir, configureBuckets: [{ name: 'etcd-backups' }] });
+  const { port } = await s3.run();
+  const endpoint = `http://127.0.0.1:${port}`;
+  try {
+    await env.core.createNamespacedSecret({ namespace: NAMESPACE, body: { metadata: { name: 's3-creds' }, stringData: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } } });
+    const destination = { s3: { bucket: 'etcd-backups', prefix: 'corvid', endpoint, credentialsSecret: 's3-creds' } };
+    await env.custom.createNamespacedCustomObject({ group: 'etcd.corvid.dev', version: 'v1alpha1', namespace: NAMESPACE, plural: 'etcdbackups', body: { apiVersion: 'etcd.corvid.dev/v1alpha1', kind: 'EtcdBackup', metadata: { name: 'beta-s3' }, spec: { clusterName: 'beta', destination } } });
+    const b = await waitFor(async () => {
+      const x = await env.getBackup('beta-s3');
+      return x.status?.phase === 'Succeeded' || x.status?.phase === 'Failed' ? x : undefined;
+    }, 30_000, 'S3 backup finished');
+    expect(b.status?.message).toBeUndefined();
+    expect(b.status?.location).toBe('s3://etcd-backups/corvid/default/beta/beta-s3.db');
+    const client = new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const key = 'corvid/default/beta/beta-s3.db';
+    const object = await client.send(new GetObjectCommand({ Bucket: 'etcd-backups', Key: key }));
+    const body = Buffer.from(await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+    expect(body.length).toBe(b.status?.sizeBytes);
+    expect(createHash('sha256').update(body).digest('hex')).toBe(b.status?.sha256);
+    expect(createHash('sha256').update(body.subarray(0, body.length - 32)).digest().equals(body.subarray(body.length - 32))).toBe(true);
+    await env.custom.deleteNamespacedCustomObject({ group: 'etcd.corvid.dev', version: 'v1alpha1', namespace: NAMESPACE, plural: 'etcdbackups', name: 'beta-s3' });
+    await waitFor(async () => {
+      try {
+        await client.send(new HeadObjectCommand({ Bucket: 'etcd-backups', Key: key }));
+        return false;
+      } catch (err) {
+        return (err as { name?: string }).name === 'NotFound';
+      }
+    }, 10_000, 'the S3 object deleted');
+    client.destroy();
+  } finally {
+    await s3.close();
+  }
 });

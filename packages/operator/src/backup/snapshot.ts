@@ -62,6 +62,9 @@ export interface StoredBackup {
 
 function s3Client(d: S3Destination, credentials: { accessKeyId: string; secretAccessKey: string } | undefined): S3Client {
   return new S3Client({
+    // Checksums only where S3 requires them: the default streams bodies as aws-chunked with a CRC trailer,
+    // which several S3-compatible stores keep verbatim (the stored object grows by the chunk framing).
+    requestChecksumCalculation: 'WHEN_REQUIRED',
     region: d.region ?? 'us-east-1',
     forcePathStyle: d.forcePathStyle ?? true,
     ...(d.endpoint === undefined ? {} : { endpoint: d.endpoint }),
