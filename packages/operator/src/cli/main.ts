@@ -45,7 +45,11 @@ const server = createServer((req, res) => {
   res.writeHead(req.url === '/healthz' ? 200 : 404);
   res.end(req.url === '/healthz' ? 'ok' : 'not found');
 });
-server.listen(Number(flag('metrics-port') ?? '8080'));
+server.listen(Number(flag('metrics-port') ?? '8080'), () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : undefined;
+  process.stderr.write(`${JSON.stringify({ level: 'info', ts: new Date().toISOString(), msg: 'serving metrics', port })}\n`);
+});
 await operator.start();
 const shutdown = (): void => {
   server.close();
