@@ -2,10 +2,13 @@
  * Goal: peer TLS as etcd 3.4's `--peer-cert-file --peer-key-file --peer-trusted-ca-file --peer-client-cert-auth
  * --peer-cert-allowed-cn`: members on https peer URLs with mutual TLS form a cluster and replicate; a member whose
  * peer certificate comes from another CA, or carries a CN other than the allowed one, is kept out — the other two
- * keep a quorum and serve, and it never receives their writes.
+ * keep a quorum and serve, and it never receives their writes; a member's replaced certificate files are served to
+ * its next peer connection without a restart.
  * Method: certificates made by openssl in a temp dir; 3 SUBJECT members (etcd under CORVID_TEST_SUBJECT=etcd, which
  * proves the test) started with https peer URLs on fixed ports; etcdctl 3.4 on their (plain) client URLs.
  */
+import { copyFileSync, readFileSync } from 'node:fs';
+import tls from 'node:tls';
 import { CertDir } from '../harness/certs.js';
 import { etcdctl } from '../harness/etcdctl.js';
 import { freePort, ProcessGroup, SUBJECT, type Member } from '../harness/processes.js';
@@ -27,6 +30,7 @@ beforeAll(() => {
   makeCa('ca');
   makeCa('rogue-ca');
   for (const m of ['m0', 'm1', 'm2']) makePeerCert(m, 'member', 'ca');
+  makePeerCert('m0-rotated', 'member-rotated', 'ca');
   makePeerCert('rogue', 'member', 'rogue-ca');
   makePeerCert('intruder', 'intruder', 'ca');
 });
@@ -53,6 +57,18 @@ async function startCluster(certOf: (name: string) => string, extra: readonly st
   }));
 }
 
+/** The CN of the certificate a new peer connection is served (as m1, whose certificate the peers trust). */
+function servedCn(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, ca: readFileSync(path('ca.crt')), cert: readFileSync(path('m1.crt')), key: readFileSync(path('m1.key')), ALPNProtocols: ['h2'] }, () => {
+      const cn = socket.getPeerCertificate().subject?.CN;
+      socket.end();
+      resolve(typeof cn === 'string' ? cn : '');
+    });
+    socket.once('error', reject);
+  });
+}
+
 const put = async (m: Member, key: string, value: string): Promise<string> => (await etcdctl(m.endpoint, ['put', key, value])).stdout;
 const localGet = async (m: Member, key: string): Promise<string> => (await etcdctl(m.endpoint, ['get', key, '--consistency=s', '--print-value-only'])).stdout;
 
@@ -75,6 +91,17 @@ describe(`peer TLS (${SUBJECT})`, () => {
     await waitFor(async () => (await localGet(m2, 'k')) === 'v\n', 10_000, 'the write on m2');
     const list = await etcdctl(m0.endpoint, ['member', 'list']);
     expect(list.stdout.match(/https:\/\/127\.0\.0\.1:\d+/g)?.length).toBe(3);
+    // Rotation: m0's certificate files replaced; its next peer connection is served the new certificate.
+    expect(await servedCn(m0.peerPort)).toBe('member');
+    copyFileSync(path('m0.crt'), path('m0-original.crt'));
+    copyFileSync(path('m0.key'), path('m0-original.key'));
+    copyFileSync(path('m0-rotated.crt'), path('m0.crt'));
+    copyFileSync(path('m0-rotated.key'), path('m0.key'));
+    await waitFor(async () => (await servedCn(m0.peerPort)) === 'member-rotated', 10_000, 'the rotated peer certificate');
+    await waitFor(async () => (await put(m2, 'k2', 'v2')) === 'OK\n', 10_000, 'a write through m2');
+    await waitFor(async () => (await localGet(m0, 'k2')) === 'v2\n', 10_000, 'the write on m0');
+    copyFileSync(path('m0-original.crt'), path('m0.crt'));
+    copyFileSync(path('m0-original.key'), path('m0.key'));
   }, 90_000);
 
   test('a member whose peer certificate comes from another CA is kept out', async () => {

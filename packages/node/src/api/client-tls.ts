@@ -7,10 +7,10 @@
  * re-read when they changed, so certificates rotate without a restart (etcd re-reads them per
  * handshake).
  */
-import { readFileSync, statSync } from 'node:fs';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { TlsConfig } from '../config/index.js';
+import { createReloadingTlsServer, verifiedCommonName } from '../util/tls-server.js';
 
 /** Set on a client connection (and on any stream that wraps it) to the verified client certificate's CN. */
 export const PEER_COMMON_NAME = Symbol.for('corvid.peerCommonName');
@@ -31,45 +31,13 @@ export function checkClientTls(urls: readonly string[], config: TlsConfig): void
   }
 }
 
-/** A tls.Server whose certificate, key and CA are re-read when their files change. */
+/** The client listener's TLS server; a verified client certificate's CN is kept on the socket. */
 export function createClientTlsServer(config: TlsConfig, onSecureSocket: (socket: tls.TLSSocket) => void): tls.Server {
-  const files = [config.certFile, config.keyFile, config.trustedCaFile].filter((f) => f !== '');
-  const fingerprint = (): string => files.map((f) => {
-    const st = statSync(f, { throwIfNoEntry: false });
-    return st === undefined ? `${f}:-` : `${f}:${st.mtimeMs}:${st.size}`;
-  }).join('|');
-  const contextOptions = (): tls.SecureContextOptions => ({
-    cert: readFileSync(config.certFile),
-    key: readFileSync(config.keyFile),
-    ...(config.trustedCaFile === '' ? {} : { ca: readFileSync(config.trustedCaFile) }),
-  });
-  let seen = fingerprint();
-  const server = tls.createServer({
-    ...contextOptions(),
-    requestCert: config.clientCertAuth,
-    rejectUnauthorized: config.clientCertAuth,
-    ALPNProtocols: ['h2', 'http/1.1'],
-  }, (socket) => {
-    if (socket.authorized) {
-      const cn = socket.getPeerCertificate().subject?.CN;
-      if (typeof cn === 'string' && cn !== '') (socket as unknown as Record<symbol, string>)[PEER_COMMON_NAME] = cn;
-    }
+  return createReloadingTlsServer(config, (socket) => {
+    const cn = verifiedCommonName(socket);
+    if (cn !== undefined) (socket as unknown as Record<symbol, string>)[PEER_COMMON_NAME] = cn;
     onSecureSocket(socket);
   });
-  // Before tls.Server's own listener builds the connection's TLS socket: a changed file applies to it already.
-  server.prependListener('connection', () => {
-    const now = fingerprint();
-    if (now === seen) return;
-    try {
-      server.setSecureContext(contextOptions());
-      seen = now;
-    } catch {
-      // A rotation caught half-written: keep the previous context and look again at the next connection.
-    }
-  });
-  // A handshake that fails (plain text, an untrusted certificate) ends that connection only.
-  server.on('tlsClientError', (_err, socket) => socket.destroy());
-  return server;
 }
 
 /** Carries a connection's verified CN over to a stream that wraps it. */

@@ -1,7 +1,8 @@
 /**
  * The peer server: one gRPC server per --listen-peer-urls URL, serving the transport's Peer
  * service (and whatever else the member serves to its peers): http://, or https:// with peer TLS
- * (peer-tls.ts), which also guards every service with --peer-cert-allowed-cn.
+ * (peer-tls.ts): then Node's TLS server (certificates re-read when they change, --peer-cert-allowed-cn
+ * checked once the handshake is done) hands each connection to the gRPC server.
  */
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { MAX_FRAME_BYTES } from './limits.js';
@@ -18,19 +19,19 @@ export async function listenForPeers(
 ): Promise<{ address: string; close(): Promise<void> }> {
   const parsed = new URL(url);
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`--listen-peer-urls ${url}: only http:// and https:// are supported`);
-  const serverCredentials = tls.serverCredentials(url);
   const server = new Server({ 'grpc.max_receive_message_length': MAX_FRAME_BYTES, 'grpc.max_send_message_length': MAX_FRAME_BYTES });
   const { definition, implementation } = transport.service();
-  server.addService(definition, tls.guard(definition, implementation));
-  for (const extra of extraServices) server.addService(extra.definition, tls.guard(extra.definition, extra.implementation));
+  server.addService(definition, implementation);
+  for (const extra of extraServices) server.addService(extra.definition, extra.implementation);
+  if (parsed.protocol === 'https:') return tls.listen(url, server);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${parsed.hostname}:${parsed.port === '' ? '80' : parsed.port}`, serverCredentials, (err, bound) => {
+    server.bindAsync(`${parsed.hostname}:${parsed.port === '' ? '80' : parsed.port}`, ServerCredentials.createInsecure(), (err, bound) => {
       if (err === null) resolve(bound);
       else reject(err);
     });
   });
   return {
-    address: `${parsed.protocol}//${parsed.hostname}:${port}`,
+    address: `http://${parsed.hostname}:${port}`,
     // Peer streams never end on their own, so a graceful shutdown would wait forever: cut them (senders redial).
     close: () => {
       server.forceShutdown();

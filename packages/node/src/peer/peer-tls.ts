@@ -1,17 +1,15 @@
 /**
  * Peer TLS, as etcd 3.4's `--peer-cert-file --peer-key-file --peer-trusted-ca-file --peer-client-cert-auth
- * --peer-cert-allowed-cn`: the peer listeners serve TLS (and, with client-cert-auth, require a certificate signed by
- * the trusted CA), and every member-to-member client (Raft streams, snapshots, membership and lease calls) dials
- * https peer URLs with the same certificate as its client certificate. The dialling side watches the files
- * (grpc-js's FileWatcherCertificateProvider); the listener reads them at start. With an allowed CN, a
- * peer whose verified certificate has another CN is refused (etcd refuses it at the handshake; here its calls are
- * refused with PERMISSION_DENIED before they reach the service).
+ * --peer-cert-allowed-cn`: the peer listeners on https URLs are Node TLS servers (util/tls-server.ts: certificates
+ * re-read when their files change; with client-cert-auth, a certificate signed by the trusted CA is required; with
+ * an allowed CN, a connection whose verified certificate has another CN is dropped once the handshake is done) that
+ * hand each connection to the gRPC server; every member-to-member client (Raft streams, snapshots, membership and
+ * lease calls) dials https peer URLs with the same certificate as its client certificate, re-read when it changes.
  */
 import { readFileSync } from 'node:fs';
-import {
-  credentials, experimental, ServerCredentials, status,
-  type ChannelCredentials, type ServiceDefinition, type UntypedServiceImplementation,
-} from '@grpc/grpc-js';
+import type net from 'node:net';
+import { credentials, experimental, ServerCredentials, type ChannelCredentials, type Server } from '@grpc/grpc-js';
+import { createReloadingTlsServer, verifiedCommonName } from '../util/tls-server.js';
 
 export interface PeerTlsOptions {
   readonly certFile: string;
@@ -21,48 +19,30 @@ export interface PeerTlsOptions {
   readonly allowedCn: string;
 }
 
-/** How often the certificate files are looked at for changes. */
+/** How often the dialling side looks at its certificate files for changes. */
 const CERT_REFRESH_MS = 5_000;
 
 export class PeerTls {
   readonly enabled: boolean;
   private readonly channel: ChannelCredentials;
-  private readonly server: ServerCredentials;
 
   constructor(private readonly options: PeerTlsOptions) {
     this.enabled = options.certFile !== '' && options.keyFile !== '';
     if (!this.enabled) {
       this.channel = credentials.createInsecure();
-      this.server = ServerCredentials.createInsecure();
-      return;
-    }
-    // The listener's certificate is read at start: grpc-js's certificate-provider server credentials
-    // (which would re-read it) fail every handshake in 1.14, so a rotated peer server certificate
-    // takes a restart. The dialling side watches its files.
-    const cert = readFileSync(options.certFile);
-    const key = readFileSync(options.keyFile);
-    const ca = options.trustedCaFile === '' ? null : readFileSync(options.trustedCaFile);
-    this.server = ServerCredentials.createSsl(ca, [{ private_key: key, cert_chain: cert }], options.clientCertAuth);
-    if (options.trustedCaFile !== '') {
+    } else if (options.trustedCaFile !== '') {
       const identity = new experimental.FileWatcherCertificateProvider({ certificateFile: options.certFile, privateKeyFile: options.keyFile, refreshIntervalMs: CERT_REFRESH_MS });
-      const caProvider = new experimental.FileWatcherCertificateProvider({ caCertificateFile: options.trustedCaFile, refreshIntervalMs: CERT_REFRESH_MS });
-      this.channel = experimental.createCertificateProviderChannelCredentials(caProvider, identity);
+      const ca = new experimental.FileWatcherCertificateProvider({ caCertificateFile: options.trustedCaFile, refreshIntervalMs: CERT_REFRESH_MS });
+      this.channel = experimental.createCertificateProviderChannelCredentials(ca, identity);
     } else {
       // No CA of our own: peers are verified against the system's roots.
-      this.channel = credentials.createSsl(null, key, cert);
+      this.channel = credentials.createSsl(null, readFileSync(options.keyFile), readFileSync(options.certFile));
     }
   }
 
   /** What peer clients dial with. */
   channelCredentials(): ChannelCredentials {
     return this.channel;
-  }
-
-  /** What the peer listener serves with; an https peer URL without a certificate is refused as etcd refuses it. */
-  serverCredentials(url: string): ServerCredentials {
-    const https = url.startsWith('https://');
-    if (https && !this.enabled) throw new Error(`TLS key/cert (--peer-cert-file, --peer-key-file) must be provided for peer url ${url} with HTTPS scheme`);
-    return https ? this.server : ServerCredentials.createInsecure();
   }
 
   /** Whether a peer URL can be dialled: http://, or https:// once peer TLS is configured. */
@@ -72,30 +52,37 @@ export class PeerTls {
     return parsed.host !== '' && (parsed.protocol === 'http:' || (parsed.protocol === 'https:' && this.enabled));
   }
 
-  /** The service with every handler refusing a peer whose certificate's CN is not --peer-cert-allowed-cn. */
-  guard(definition: ServiceDefinition, implementation: UntypedServiceImplementation): UntypedServiceImplementation {
+  /** Serves `server` on an https peer URL; refused without a certificate, as etcd refuses to start. */
+  async listen(url: string, server: Server): Promise<{ address: string; close(): Promise<void> }> {
+    if (!this.enabled) throw new Error(`TLS key/cert (--peer-cert-file, --peer-key-file) must be provided for peer url ${url} with HTTPS scheme`);
+    const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
     const allowed = this.options.allowedCn;
-    if (!this.enabled || allowed === '') return implementation;
-    const guarded: UntypedServiceImplementation = {};
-    for (const name of Object.keys(definition)) {
-      const handler = implementation[name] as ((call: GuardedCall, callback?: (err: unknown) => void) => void) | undefined;
-      if (handler === undefined) continue;
-      guarded[name] = ((call: GuardedCall, callback?: (err: unknown) => void) => {
-        const cn = call.getAuthContext?.().sslPeerCertificate?.subject?.CN;
-        if (cn === allowed) {
-          handler(call, callback);
-          return;
-        }
-        const refusal = { code: status.PERMISSION_DENIED, details: `peer certificate CN ${JSON.stringify(cn ?? '')} is not allowed (--peer-cert-allowed-cn ${allowed})` };
-        if (callback !== undefined) callback(refusal);
-        else call.emit('error', refusal);
-      }) as unknown as UntypedServiceImplementation[string];
-    }
-    return guarded;
+    const tlsServer = createReloadingTlsServer(this.options, (socket) => {
+      if (allowed !== '' && verifiedCommonName(socket) !== allowed) {
+        socket.destroy();
+        return;
+      }
+      injector.injectConnection(socket);
+    });
+    const parsed = new URL(url);
+    const host = parsed.hostname.replace(/^\[|\]$/g, '');
+    await new Promise<void>((resolve, reject) => {
+      tlsServer.once('error', reject);
+      tlsServer.listen(Number(parsed.port === '' ? '443' : parsed.port), host === 'localhost' ? '127.0.0.1' : host, () => {
+        tlsServer.off('error', reject);
+        resolve();
+      });
+    });
+    const bound = tlsServer.address() as net.AddressInfo;
+    return {
+      address: `https://${parsed.hostname}:${bound.port}`,
+      // Peer streams never end on their own: cut them (senders redial).
+      close: () => {
+        tlsServer.close();
+        injector.destroy();
+        server.forceShutdown();
+        return Promise.resolve();
+      },
+    };
   }
-}
-
-interface GuardedCall {
-  getAuthContext?: () => { sslPeerCertificate?: { subject?: { CN?: string } } };
-  emit(event: 'error', err: unknown): boolean;
 }
