@@ -18,7 +18,8 @@ let endpoint = '';
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'corvid-bench-smoke-'));
   const url = 'http://127.0.0.1:0';
-  const child = spawn(process.execPath, [memberMain, '--data-dir', join(dir, 'data'), '--listen-client-urls', url, '--advertise-client-urls', url],
+  // Peer port 0 as well: the default (2380, as etcd's) would clash with other tests running at the same time.
+  const child = spawn(process.execPath, [memberMain, '--data-dir', join(dir, 'data'), '--listen-client-urls', url, '--advertise-client-urls', url, '--listen-peer-urls', url],
     { stdio: ['ignore', 'ignore', 'pipe'] });
   member = child;
   endpoint = await new Promise<string>((resolve, reject) => {

@@ -20,7 +20,8 @@ function runSync(args: string[]): { status: number | null; stdout: string; stder
  * (by default the client address, from "serving client traffic").
  */
 function startMember(dataDir: string, extraArgs: string[] = [], readyMsg = 'serving client traffic'): Promise<{ child: ChildProcess; address: string; exited: Promise<number | null> }> {
-  const args = [MAIN, '--data-dir', dataDir, '--listen-client-urls', 'http://127.0.0.1:0', '--advertise-client-urls', 'http://127.0.0.1:2379', ...extraArgs];
+  // Port 0 for peers too: the default peer URL (2380, as etcd's) would clash between concurrent tests.
+  const args = [MAIN, '--data-dir', dataDir, '--listen-client-urls', 'http://127.0.0.1:0', '--advertise-client-urls', 'http://127.0.0.1:2379', '--listen-peer-urls', 'http://127.0.0.1:0', ...extraArgs];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
