@@ -18,6 +18,7 @@ import { bytes } from '../harness/grpc.js';
 import { maskResult } from '../harness/mask.js';
 import { ProcessGroup, SUBJECT } from '../harness/processes.js';
 import { waitFor } from '../harness/wait.js';
+import { WatchStreamClient } from '../differential/watch-client.js';
 
 const ROOT = ['--user', 'root:rootpw'];
 const ALICE = ['--user', 'alice:apw'];
@@ -151,6 +152,18 @@ test(`${SUBJECT}: auth set through one member holds on all, a member that was aw
     for (const [issuer, user] of [[m1, m0], [m2, m1], [m0, m2]] as const) {
       const token = await authenticate(issuer, 'alice', 'apw');
       expect(`${user.name}: ${await rangeWith(user, token)}`).toBe(`${user.name}: ok 1`);
+    }
+    // Watches too: a stream opened with a token from another member creates its watcher.
+    for (const [issuer, user] of [[m0, m2], [m2, m1]] as const) {
+      const token = await authenticate(issuer, 'alice', 'apw');
+      const watch = new WatchStreamClient(user.endpoint, { metadata: { token } });
+      try {
+        watch.create({ key: bytes('/app/k0') });
+        await watch.waitFor(1);
+        expect(`${user.name}: created ${String(watch.responses[0]?.created)}, canceled ${String(watch.responses[0]?.canceled)} ${watch.responses[0]?.cancelReason ?? ''}`).toBe(`${user.name}: created true, canceled false `);
+      } finally {
+        watch.close();
+      }
     }
     // etcdctl balancing over every member.
     const all = [m0, m1, m2].map((slot) => slot.endpoint).join(',');

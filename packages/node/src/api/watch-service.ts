@@ -94,6 +94,14 @@ export class WatchService {
       this.streams.delete(stream);
       this.requireLeader.delete(stream);
     };
+    // etcd's isValidSimpleToken: a simple token naming an Authenticate entry this member has not applied yet
+    // holds the stream's requests (HTTP/2 flow control bounds them) until a ReadIndex barrier has applied it.
+    const tokenPending = this.deps.auth?.tokenPending(tokenOf(call.metadata));
+    if (tokenPending !== undefined) {
+      call.pause();
+      // tokenPending never rejects (a failed barrier leaves the token to be judged as it stands).
+      void tokenPending.then(() => call.resume());
+    }
     call.on('data', (request: etcdserverpb.WatchRequest) => {
       try {
         checkRequestDecoded(request);
