@@ -75,6 +75,9 @@ export class TestKubelet {
   private readonly subnet = `127.${2 + Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
   private unsubscribe: (() => void) | undefined;
   private readonly exits = new Set<Promise<void>>();
+  /** Every process started and not yet exited, whatever pod it belonged to: stop() kills them all. */
+  private readonly children = new Set<ChildProcess>();
+  private stopped = false;
 
   constructor(private readonly options: KubeletOptions) {}
 
@@ -103,8 +106,13 @@ export class TestKubelet {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.unsubscribe?.();
-    for (const p of this.pods.values()) this.kill(p, 'SIGKILL');
+    for (const p of this.pods.values()) {
+      p.deleted = true; // no restarts after stop
+      this.kill(p, 'SIGKILL');
+    }
+    for (const child of this.children) child.kill('SIGKILL');
     await Promise.all([...this.exits]);
   }
 
@@ -164,6 +172,7 @@ export class TestKubelet {
   }
 
   private admit(pod: KubeObject): void {
+    if (this.stopped) return;
     const ns = pod.metadata.namespace ?? '';
     const name = pod.metadata.name ?? '';
     const key = `${ns}/${name}`;
@@ -197,7 +206,7 @@ export class TestKubelet {
       s['conditions'] = [{ type: 'PodScheduled', status: 'True', lastTransitionTime: isoNow() }];
       this.setReady(s, false);
     });
-    void this.run(p, spec);
+    this.run(p, spec).catch((err: unknown) => p.log.write(`--- kubelet: ${String(err)}\n`));
   }
 
   private volumeDirs(p: RunningPod, spec: PodSpec): Map<string, string> {
@@ -235,7 +244,10 @@ export class TestKubelet {
     const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/tmp' };
     for (const e of c.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
     p.log.write(`--- ${isoNow()} ${c.name}: ${bin} ${args.join(' ')}\n`);
+    if (this.stopped) throw new Error('test kubelet stopped');
     const child = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.children.add(child);
+    child.once('exit', () => this.children.delete(child));
     child.stdout?.pipe(p.log, { end: false });
     child.stderr?.pipe(p.log, { end: false });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
