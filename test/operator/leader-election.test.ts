@@ -3,6 +3,8 @@
  * the other replica, and an expired one is taken over (with leaseTransitions counted).
  * Method: LeaderElector and Operator instances against the API test server's coordination.k8s.io Leases.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { LeaderElector, Operator } from '../../packages/operator/src/index.js';
@@ -41,8 +43,9 @@ test('one holder at a time; an expired Lease is taken over', async () => {
 test('two operators: only the elected one leads; stopping it hands over', async () => {
   const election = { namespace: 'default', name: 'corvid-operator', leaseDurationSeconds: 2, renewMs: 100 };
   const quiet = (): void => undefined;
-  const first = new Operator({ kubeConfig: kc, leaderElection: { ...election, identity: 'first' }, log: quiet });
-  const second = new Operator({ kubeConfig: kc, leaderElection: { ...election, identity: 'second' }, log: quiet });
+  const scratchDir = join(tmpdir(), `corvid-operator-election-${process.pid}`); // never written: no backups here
+  const first = new Operator({ kubeConfig: kc, leaderElection: { ...election, identity: 'first' }, log: quiet, scratchDir });
+  const second = new Operator({ kubeConfig: kc, leaderElection: { ...election, identity: 'second' }, log: quiet, scratchDir });
   await first.start();
   await second.start();
   expect(first.isLeader).toBe(true);
