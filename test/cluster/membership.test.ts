@@ -206,3 +206,25 @@ describe(`a learner joining after the leader compacted its log catches up by sna
     }, 80_000);
   }, 90_000);
 });
+
+// A follower away while the leader compacted past its log comes back through a snapshot whose backend copy is
+// ahead of the snapshot's index; its own log compaction must then snapshot at an index its log holds (it once
+// asserted 'snapshot N is out of bound' and exited). Writes after the catch-up make it compact.
+describe(`a restarted follower behind the leader's compacted log catches up by snapshot and goes on (${SUBJECT})`, () => {
+  test('stop a follower, write past the catch-up entries, restart it, write more: all converge', async () => {
+    await withCluster(group, { kind: SUBJECT, size: 3, snapshotCount: 100 }, async (cluster) => {
+      const leader = await cluster.leader();
+      const follower = cluster.slots.find((s) => s !== leader) as Slot;
+      await cluster.stop(follower);
+      const up = cluster.slots.filter((s) => s !== follower).map((s) => s.endpoint);
+      await putKeys(up, 'away', ETCD_CATCH_UP_ENTRIES + 300, 32);
+      await cluster.restart(follower);
+      await waitCaughtUp(cluster, follower);
+      expect(follower.process?.outputTail(10_000)).toMatch(/"msg":"received and saved database snapshot"/);
+      await putKeys(cluster.endpoints(), 'after', 300, 16);
+      const { hashes } = await cluster.waitConverged(PHASE_DEADLINE_MS);
+      expect(hashes).toHaveLength(3);
+      expect(new Set(hashes).size).toBe(1);
+    }, 100_000);
+  }, 110_000);
+});

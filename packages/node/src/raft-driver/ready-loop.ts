@@ -416,7 +416,10 @@ export class RaftDriver<R> {
       if (rd.readStates.length > 0) this.reads.onReadStates(rd.readStates);
       this.node.advance(rd);
     }
-    const run = this.compactor.maybeStart(this.options.applier.appliedIndex(), this.confState, this.snapshotWanted);
+    // After a leader's snapshot the backend may be ahead of the log (its copy was made after the
+    // snapshot index): a WAL snapshot can only be recorded at an index the log holds.
+    const snapshotAt = Math.min(this.options.applier.appliedIndex(), this.options.wal.lastIndex());
+    const run = this.compactor.maybeStart(snapshotAt, this.confState, this.snapshotWanted);
     if (run !== null) this.snapshotWanted = false;
     run?.then(undefined, (err: unknown) => this.fail(err));
   }
