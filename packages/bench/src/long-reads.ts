@@ -63,16 +63,21 @@ function connect(endpoint: string): Promise<http2.ClientHttp2Session> {
 }
 
 /** Puts LONG_READS_KEYS keys of LONG_READS_VALUE_BYTES under the prefix, PUTS_PER_TXN per txn. */
-export async function preloadLongReads(endpoint: string, keys = LONG_READS_KEYS): Promise<void> {
+export function preloadLongReads(endpoint: string, keys = LONG_READS_KEYS): Promise<void> {
+  return preloadKeys(endpoint, keys, LONG_READS_VALUE_BYTES, longReadsKey);
+}
+
+/** Puts `keys` keys (`keyOf(i)`) of `valueBytes` each, PUTS_PER_TXN per txn over PRELOAD_STREAMS streams. */
+export async function preloadKeys(endpoint: string, keys: number, valueBytes: number, keyOf: (i: number) => Buffer): Promise<void> {
   const session = await connect(endpoint);
-  const value = Buffer.alloc(LONG_READS_VALUE_BYTES, 0x6c);
+  const value = Buffer.alloc(valueBytes, 0x6c);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < keys) {
       const from = next;
       next = Math.min(keys, next + PUTS_PER_TXN);
       const success = [];
-      for (let i = from; i < next; i++) success.push({ request: { $case: 'requestPut' as const, value: etcdserverpb.PutRequest.fromPartial({ key: longReadsKey(i), value }) } });
+      for (let i = from; i < next; i++) success.push({ request: { $case: 'requestPut' as const, value: etcdserverpb.PutRequest.fromPartial({ key: keyOf(i), value }) } });
       const body = grpcFrame(etcdserverpb.TxnRequest.encode(etcdserverpb.TxnRequest.fromPartial({ success })).finish());
       const r = await call(session, '/etcdserverpb.KV/Txn', body, 30_000);
       if (r.grpcStatus !== 0) throw new Error(`preload txn at key ${from} failed: ${r.grpcStatus} ${r.grpcMessage}`);

@@ -5,6 +5,7 @@ import { loadavg } from 'node:os';
 import { DEFAULT_OPTIONS, type BenchOptions } from '../options.js';
 import type { BenchResult } from '../result.js';
 import { runBench } from '../run.js';
+import { runCompaction } from './compaction.js';
 import { runLongReads } from './long-reads.js';
 import { startCluster, startCorvid, startEtcd, stopAll, type RunningServer } from './servers.js';
 
@@ -28,6 +29,8 @@ export interface CompareArgs {
   json: boolean;
   /** Run the long-reads scenario instead of the workloads. */
   longReads: boolean;
+  /** Run the compaction-and-memory scenario instead of the workloads. */
+  compaction: boolean;
   /** A Corvid build other than packages/node/dist (e.g. a copy of the previous one, for before/after). */
   corvidDist: string | null;
   /** Members per cluster; above 1 every request goes to the leader (--target-leader), as etcd's published figures. */
@@ -35,7 +38,7 @@ export interface CompareArgs {
 }
 
 function parseArgs(argv: readonly string[]): CompareArgs {
-  const a: CompareArgs = { durationSeconds: 5, warmupSeconds: 1, rounds: 3, only: null, json: false, longReads: false, corvidDist: null, members: 1 };
+  const a: CompareArgs = { durationSeconds: 5, warmupSeconds: 1, rounds: 3, only: null, json: false, longReads: false, compaction: false, corvidDist: null, members: 1 };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const value = (): string => inline ?? argv[++i] ?? '';
@@ -45,9 +48,10 @@ function parseArgs(argv: readonly string[]): CompareArgs {
     else if (flag === '--only') a.only = value();
     else if (flag === '--json') a.json = true;
     else if (flag === '--long-reads') a.longReads = true;
+    else if (flag === '--compaction') a.compaction = true;
     else if (flag === '--corvid-dist') a.corvidDist = value();
     else if (flag === '--members') a.members = Number(value());
-    else throw new Error(`unknown option ${flag} (known: --duration S --warmup S --rounds N --only SUBSTRING --json --long-reads --corvid-dist DIR --members N)`);
+    else throw new Error(`unknown option ${flag} (known: --duration S --warmup S --rounds N --only SUBSTRING --json --long-reads --compaction --corvid-dist DIR --members N)`);
   }
   if (!(a.durationSeconds > 0 && a.durationSeconds <= 60)) throw new Error('--duration wants 0 < S ≤ 60');
   if (!(a.warmupSeconds >= 0 && a.warmupSeconds <= 10)) throw new Error('--warmup wants 0 ≤ S ≤ 10');
@@ -94,6 +98,10 @@ async function main(argv: readonly string[]): Promise<void> {
     : [await startCluster('etcd', args.members), await startCluster('corvid', args.members, dist)];
   if (args.longReads) {
     await runLongReads(servers, args);
+    return;
+  }
+  if (args.compaction) {
+    await runCompaction(servers, args);
     return;
   }
   const rows: Row[] = [];
