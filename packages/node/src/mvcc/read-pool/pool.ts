@@ -123,7 +123,7 @@ export class ReadPool {
     return worker;
   }
 
-  /** Fails waiting jobs with Stopped, lets running ones finish, and stops the workers. */
+  /** Fails waiting jobs with Stopped and stops the workers; a job they were running fails with Stopped too. */
   async close(): Promise<void> {
     this.closed = true;
     for (const p of this.queue.splice(0)) p.reject(new CorvidError('Stopped'));
