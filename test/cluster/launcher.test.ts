@@ -59,11 +59,11 @@ test(`npm start's launcher runs a local ${MEMBERS}-member ${SUBJECT} cluster and
   script.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   const pids: number[] = [];
   try {
-    await waitFor(() => output.includes('cluster ready'), READY_DEADLINE_MS, 'the launcher to report ready');
+    // The ready block arrives in more than one chunk: wait for its last line, the etcdctl line to try.
+    const endpoints = Array.from({ length: MEMBERS }, (_, i) => `127.0.0.1:${base + 2 * i}`);
+    await waitFor(() => output.includes('cluster ready') && output.includes(`etcdctl --endpoints=${endpoints.join(',')}`), READY_DEADLINE_MS, 'the launcher to report ready');
     pids.push(...[...output.matchAll(/^start-cluster: infra\d pid (\d+) /gm)].map((m) => Number(m[1])));
     expect(pids).toHaveLength(MEMBERS);
-    const endpoints = Array.from({ length: MEMBERS }, (_, i) => `127.0.0.1:${base + 2 * i}`);
-    expect(output).toContain(`etcdctl --endpoints=${endpoints.join(',')}`);
 
     const res = await etcdctl(endpoints[0] ?? '', ['endpoint', 'status', '--cluster', '-w', 'json']);
     expect(res.stderr).toBe('');

@@ -45,9 +45,19 @@ test('compaction policy (revision mode) compacts, keeping the last revisions', a
 });
 
 test('a requested defragmentation goes member by member, leader last', async () => {
-  const c0 = await env.getCluster('delta');
-  const leader = c0.status?.leader;
-  await env.custom.replaceNamespacedCustomObject({ group: 'etcd.corvid.dev', version: 'v1alpha1', namespace: NAMESPACE, plural: 'etcdclusters', name: 'delta', body: { ...c0, metadata: { ...c0.metadata, annotations: { 'etcd.corvid.dev/defragment': 'first' } } } });
+  // The operator may write the object's status between our read and our write: a 409 means read again, as kubectl does.
+  let leader: string | undefined;
+  await waitFor(async () => {
+    const c0 = await env.getCluster('delta');
+    leader = c0.status?.leader;
+    try {
+      await env.custom.replaceNamespacedCustomObject({ group: 'etcd.corvid.dev', version: 'v1alpha1', namespace: NAMESPACE, plural: 'etcdclusters', name: 'delta', body: { ...c0, metadata: { ...c0.metadata, annotations: { 'etcd.corvid.dev/defragment': 'first' } } } });
+      return true;
+    } catch (err) {
+      if ((err as { code?: number }).code === 409) return false;
+      throw err;
+    }
+  }, 10_000, 'the defragment annotation to be written');
   const c = await env.waitForCluster('delta', (x) => x.status?.lastDefragmentation?.request === 'first' && x, 30_000, 'the defragmentation round');
   expect(c.status?.defragmentation).toBeUndefined();
   const defrags = (await env.events('delta')).filter((e) => e.reason === 'Defragmented');
