@@ -102,6 +102,11 @@ export class Applier {
    */
   installSnapshot(dbPath: string): void {
     this.backend.installFrom(dbPath);
+    this.reloadFromDisk();
+  }
+
+  /** Re-reads every in-memory view of the store (after a snapshot install or an aborted batch). */
+  private reloadFromDisk(): void {
     this.kv.reload();
     this.alarms.reload();
     this.leases.reload();
@@ -148,12 +153,7 @@ export class Applier {
       });
     } catch (err) {
       // The transaction was aborted: forget what this batch did in memory, then let it crash.
-      this.kv.reload();
-      this.alarms.reload();
-      this.leases.reload();
-      this.members.reload();
-      this.auth.reload();
-      this.applied = decodeMetaInt(this.backend.meta.get(META_APPLIED_INDEX), 0);
+      this.reloadFromDisk();
       throw err;
     }
     // Committed: watchers see the batch's changes now, in revision order (DESIGN §3).
