@@ -42,6 +42,7 @@ export class PeerStream {
   private readonly clients = new Map<string, Client>();
   private urlIndex = 0;
   private state: State = 'backoff';
+  private activeSinceMs: number | null = null;
   private call: ClientWritableStream<Uint8Array> | null = null;
   /** Messages not yet written to the call; at most MAX_QUEUE_MESSAGES and MAX_QUEUE_BYTES. */
   private queue: Message[] = [];
@@ -74,6 +75,11 @@ export class PeerStream {
 
   queuedMessages(): number {
     return this.queue.length;
+  }
+
+  /** When the stream to this peer last opened, while it stays open (etcd's ActiveSince); null otherwise. */
+  activeSince(): number | null {
+    return this.activeSinceMs;
   }
 
   /** The client of the URL in use, for the Snapshot call. */
@@ -176,6 +182,7 @@ export class PeerStream {
   private onOpen(call: ClientWritableStream<Uint8Array>): void {
     if (call !== this.call || this.state !== 'connecting') return;
     this.state = 'open';
+    this.activeSinceMs = this.deps.nowMs();
     this.backoffMs = BACKOFF_MIN_MS;
     this.deps.heard(this.remote);
     this.deps.metrics.activePeers.set(this.labels(), 1);
@@ -186,6 +193,7 @@ export class PeerStream {
   private onEnd(call: ClientWritableStream<Uint8Array>, err: ServiceError | null): void {
     if (call !== this.call || this.state === 'closed') return;
     const wasOpen = this.state === 'open';
+    this.activeSinceMs = null;
     this.call = null;
     this.waitingForDrain = false;
     const lost = this.takeAll().length;

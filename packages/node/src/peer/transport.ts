@@ -150,6 +150,15 @@ export class PeerTransport {
     return [...this.heardAtMs].filter(([, atMs]) => now - atMs <= withinMs).map(([id]) => id);
   }
 
+  /**
+   * etcd's ActiveSince: when our stream to `id` opened, if it is open now (monotonic ms); null when
+   * it is not (down, unknown, isolated). MemberAdd/Remove's safety checks read it.
+   */
+  activeSince(id: NodeId): number | null {
+    if (this.isolated.has(id)) return null;
+    return this.peers.get(id)?.stream.activeSince() ?? null;
+  }
+
   /** Messages waiting for `id`'s stream (0 for an unknown peer); for tests and debugging. */
   queuedMessages(id: NodeId): number {
     return this.peers.get(id)?.stream.queuedMessages() ?? 0;

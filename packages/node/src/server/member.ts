@@ -239,7 +239,10 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     },
     members: applier.members,
     proposer,
-    activePeers: (withinMs) => transport.activePeers(withinMs),
+    activeForMs: (id) => {
+      const since = transport.activeSince(id);
+      return since === null ? null : performance.now() - since;
+    },
     strictReconfigCheck: STRICT_RECONFIG_CHECK,
     forwardPromote: (leader, id) => forwardPromote(leader, id, peerChannel),
     nowMs: Date.now,

@@ -27,8 +27,8 @@ export interface MembershipManagerDeps {
   readonly raft: MembershipRaft;
   readonly members: MembershipStore;
   readonly proposer: Proposer;
-  /** Peers heard from within `withinMs` (the transport's activity). */
-  readonly activePeers: (withinMs: number) => readonly bigint[];
+  /** etcd's ActiveSince: how long (ms) our stream to `id` has been open, or null when it is not. */
+  readonly activeForMs: (id: bigint) => number | null;
   /** --strict-reconfig-check (etcd's default: on). */
   readonly strictReconfigCheck: boolean;
   /** Forwards MemberPromote to the leader's peer URLs; resolves with the members after it. */
@@ -102,18 +102,22 @@ export class MembershipManager {
     if (target?.isLearner === true) return;
     const others = this.voters().filter((m) => m.ID !== id);
     if (started(others) < quorum(others.length)) throw new CorvidError('MemberNotEnoughStarted');
-    const active = new Set(this.deps.activePeers(HEALTH_INTERVAL_MS));
     // A member that is down is not part of the active quorum: removing it is safe.
-    if (id !== this.deps.raft.memberId && !active.has(id)) return;
+    if (id !== this.deps.raft.memberId && this.deps.activeForMs(id) === null) return;
     const voters = this.voters();
-    const connected = voters.filter((m) => m.ID === this.deps.raft.memberId || active.has(m.ID)).length;
+    const connected = voters.filter((m) => m.ID === this.deps.raft.memberId || this.connectedLongEnough(m.ID)).length;
     if (connected - 1 < quorum(voters.length - 1)) throw new CorvidError('Unhealthy');
   }
 
-  /** etcd's isConnectedFullySince: every voter heard from within the health interval. */
+  /** etcd's isConnectedFullySince: every other voter connected for at least the health interval. */
   private connectedToAll(): boolean {
-    const active = new Set(this.deps.activePeers(HEALTH_INTERVAL_MS));
-    return this.voters().every((m) => m.ID === this.deps.raft.memberId || active.has(m.ID));
+    return this.voters().every((m) => m.ID === this.deps.raft.memberId || this.connectedLongEnough(m.ID));
+  }
+
+  /** etcd's numConnectedSince: the stream to `id` has been open for the whole health interval. */
+  private connectedLongEnough(id: bigint): boolean {
+    const forMs = this.deps.activeForMs(id);
+    return forMs !== null && forMs >= HEALTH_INTERVAL_MS;
   }
 }
 
