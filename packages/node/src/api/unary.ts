@@ -16,6 +16,8 @@ export interface UnaryContext {
   readonly logger: Logger;
   /** Whether this member is a learner now: it then serves only what etcd lets a learner serve. */
   readonly isLearner?: () => boolean;
+  /** Whether this member knows a leader: a call with `hasleader: true` metadata needs one (etcd's WithRequireLeader). */
+  readonly hasLeader?: () => boolean;
   /** Set only when tracing is on: every call then runs in a server span. */
   readonly tracing?: Tracing | undefined;
   /** Resolves once the call's auth token can be judged (a simple token from a log entry not applied here yet). */
@@ -56,6 +58,7 @@ export function unary<Req, Res>(
       checkRequestDecoded(call.request);
       if (ctx.isLearner?.() === true && !supportedForLearner(method, call.request)) throw new CorvidError('NotSupportedForLearner');
       ctx.metrics.countClientRequest('unary', call.metadata);
+      if (call.metadata.get('hasleader')[0] === 'true' && ctx.hasLeader?.() === false) throw new CorvidError('NoLeader');
       // etcd's isValidSimpleToken: a token from an Authenticate entry this member has not applied yet waits for it.
       const tokenPending = ctx.authReady?.(call.metadata);
       const result = tokenPending === undefined ? handle(call.request, call) : tokenPending.then(() => handle(call.request, call));

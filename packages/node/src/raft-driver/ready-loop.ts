@@ -358,6 +358,10 @@ export class RaftDriver<R> {
     return this.node.term;
   }
 
+  hasLeader(): boolean {
+    return this.lead !== NONE;
+  }
+
   isLeader(): boolean {
     return this.lead === this.options.memberId;
   }
@@ -379,9 +383,14 @@ export class RaftDriver<R> {
 
   /** One batch: every queued proposal as one MsgProp, then the Ready cycle that commits it. */
   private flush(): void {
-    const batch = this.queue;
+    // etcd 3.4's raft node takes no proposal while there is no leader: the call waits for one or
+    // for its request timeout ('etcdserver: request timed out'), so proposals wait here too
+    // (bounded by the waiters); those whose waiter already timed out are dropped.
+    const batch = this.queue.filter((p) => this.waiters.has(p.id));
     this.queue = [];
-    if (batch.length > 0) {
+    if (batch.length > 0 && this.lead === NONE) {
+      this.queue = batch;
+    } else if (batch.length > 0) {
       const r = this.node.proposeMany(batch.map((p) => p.data));
       if (!r.ok) {
         this.options.metrics.proposalsFailed.inc(batch.length);
@@ -508,7 +517,10 @@ export class RaftDriver<R> {
     }
     metrics.hasLeader.set(ss.lead !== NONE ? 1 : 0);
     metrics.isLeader.set(ss.lead === memberId ? 1 : 0);
-    if (ss.lead !== NONE) for (const wake of this.leaderWaiters.splice(0)) wake();
+    if (ss.lead !== NONE) {
+      for (const wake of this.leaderWaiters.splice(0)) wake();
+      if (this.queue.length > 0) this.scheduleFlush();
+    }
   }
 
   /** Runs a step of the loop; a failure there (disk, store, broken invariant) stops the member. */

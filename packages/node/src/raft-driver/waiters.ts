@@ -26,6 +26,10 @@ export class Waiters<R> {
     return this.byId.size >= this.max;
   }
 
+  has(id: bigint): boolean {
+    return this.byId.has(id);
+  }
+
   /** Registers a waiter for `id`; ids are unique per member (request-id.ts). */
   register(id: bigint, deadlineMs: number): Promise<R> {
     assert(!this.byId.has(id), `request id ${id} is already waiting`);

@@ -255,6 +255,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   const maxReceiveBytes = config.maxRequestBytes + GRPC_OVERHEAD_BYTES;
   const ctx = {
     metrics: grpcMetrics, logger, tracing, isLearner: () => applier.members.get(memberId)?.isLearner === true,
+    hasLeader: () => raftDriver.hasLeader(),
     authReady: (metadata: Metadata) => authGate.tokenPending(tokenOf(metadata)),
   };
   const grpcServer = new Server({
@@ -285,7 +286,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   const watchable = new WatchableStore(kv, backend, { registry });
   const watch = new WatchService({
     identity, store: watchable, kv, fragmentBytes: maxReceiveBytes, logger, auth: authGate,
-    hasLeader: () => raftDriver.status().leader !== 0n, leaderCheckIntervalMs: config.electionTimeoutMs,
+    hasLeader: () => raftDriver.hasLeader(), leaderCheckIntervalMs: config.electionTimeoutMs,
   });
   addService(etcdserverpb.WatchService, watch.implementation());
   // The leader expires leases and checkpoints them; keepalives and TimeToLive need the leader's lessor.
