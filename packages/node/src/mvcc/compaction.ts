@@ -24,8 +24,12 @@ import type { MvccMetrics } from './metrics.js';
 import { scanDb } from './reader.js';
 import { isTombstoneRecord } from './record.js';
 
-/** Default number of `revs` entries one chunk examines. */
-export const COMPACTION_CHUNK_ENTRIES = 1000;
+/**
+ * Default units of work (entries examined + versions deleted) per chunk: a few ms here, each
+ * chunk its own commit (250 rather than etcd's batch of 1,000 keys: put p99 while compacting
+ * 1,000,000 versions was 4.6x the p99 without at 1,000, 2.3x at 250; bench:compare --compaction).
+ */
+export const COMPACTION_CHUNK_ENTRIES = 250;
 
 export interface CompactionState {
   /** The applied (logical) compact revision: the target. */
