@@ -10,6 +10,8 @@ import type { Proposer } from './proposer.js';
 
 /** etcd retries publishing every 500 ms (its request timeout aside). */
 const RETRY_MS = 500;
+/** How long one publish attempt may take before the next is tried. */
+const ATTEMPT_MS = 2000;
 
 export interface PublishDeps {
   readonly memberId: bigint;
@@ -29,12 +31,19 @@ export function publishAttributes(deps: PublishDeps): { stop(): Promise<void> } 
   const abort = new AbortController();
   const run = async (): Promise<void> => {
     while (!abort.signal.aborted && !published(deps)) {
-      // A joiner learns its own record from the leader's snapshot: publish once it is there.
-      if (deps.members.get(deps.memberId) !== undefined) {
+      // Proposed even before this member's own membership lists it (a joiner waiting for its
+      // snapshot): the members that apply it know the new member from its MemberAdd.
+      {
         try {
-          await deps.proposer.propose({ $case: 'memberAttributes', value: { id: deps.memberId, name: deps.name, clientUrls: [...deps.clientUrls] } });
-          deps.logger.info('published local member to cluster', { name: deps.name, 'client-urls': deps.clientUrls });
-          return;
+          const proposal = deps.proposer.propose({ $case: 'memberAttributes', value: { id: deps.memberId, name: deps.name, clientUrls: [...deps.clientUrls] } });
+          // An attempt gets ATTEMPT_MS, not the whole request timeout: a forwarded proposal can be
+          // lost (a joiner right after its snapshot, seen in test/cluster/membership under load) and
+          // a second publish of the same attributes is harmless. A late outcome is only logged.
+          proposal.catch((err: unknown) => deps.logger.debug('an earlier publish attempt failed', { error: err }));
+          if (await Promise.race([proposal.then(() => true), sleep(ATTEMPT_MS, false, { signal: abort.signal }).catch(() => false)])) {
+            deps.logger.info('published local member to cluster', { name: deps.name, 'client-urls': deps.clientUrls });
+            return;
+          }
         } catch (err) {
           deps.logger.debug('publish failed; retrying', { error: err });
         }
