@@ -155,8 +155,15 @@ describe(`membership with etcdctl on ${SUBJECT}`, () => {
     const newLeader = await cluster.waitReady(PHASE_DEADLINE_MS, others);
     expect(others).toContain(newLeader);
     expect((await etcdctl(others[1]?.endpoint ?? '', ['put', 'after-remove', 'x'])).stdout.trim()).toBe('OK');
-    const list = await etcdctl(newLeader.endpoint, ['member', 'list']);
-    expect(list.stdout.trim().split('\n').sort()).toEqual(others.map((s) => `${hexId(s.id ?? 0n)}, started, ${s.name}, ${s.peerUrl}, ${s.clientUrl}, false`).sort());
+    // A member publishes its name and client URLs through the log after it starts (etcd's publish, retried): wait
+    // for it with a deadline rather than expect it at this instant.
+    const expected = others.map((s) => `${hexId(s.id ?? 0n)}, started, ${s.name}, ${s.peerUrl}, ${s.clientUrl}, false`).sort();
+    let listed: string[] = [];
+    await waitFor(async () => {
+      listed = (await etcdctl(newLeader.endpoint, ['member', 'list'])).stdout.trim().split('\n').sort();
+      return JSON.stringify(listed) === JSON.stringify(expected);
+    }, PHASE_DEADLINE_MS, 'every member listed as started').catch(() => undefined);
+    expect(listed).toEqual(expected);
     cluster.slots.splice(cluster.slots.indexOf(leader), 1);
   }, 45_000);
 
