@@ -6,7 +6,7 @@
  */
 import { etcdserverpb } from '@corvid/proto';
 import type { Backend, WriteTxn } from '../storage/index.js';
-import { META_ALARM_PREFIX } from '../storage/schema.js';
+import { META_ALARM_PREFIX, prefixEnd } from '../storage/schema.js';
 
 type AlarmType = etcdserverpb.AlarmType;
 export type AlarmMember = etcdserverpb.AlarmMember;
@@ -30,9 +30,7 @@ export class AlarmStore {
   /** Reads the raised alarms from disk (at start, and after an aborted batch). */
   reload(): void {
     this.raised.clear();
-    const end = Buffer.from(META_ALARM_PREFIX);
-    end[end.length - 1] = (end[end.length - 1] as number) + 1;
-    for (const { key } of this.backend.meta.getRange({ start: META_ALARM_PREFIX, end })) {
+    for (const { key } of this.backend.meta.getRange({ start: META_ALARM_PREFIX, end: prefixEnd(META_ALARM_PREFIX) })) {
       const memberID = key.readBigUInt64BE(META_ALARM_PREFIX.length);
       const alarm = key.readUInt32BE(META_ALARM_PREFIX.length + 8) as AlarmType;
       this.raised.set(key.toString('hex'), { memberID, alarm });

@@ -9,6 +9,7 @@
 import { etcdserverpb } from '@corvid/proto';
 import { CorvidError } from '../errors/index.js';
 import type { Backend, WriteTxn } from '../storage/index.js';
+import { prefixEnd } from '../storage/schema.js';
 
 export type Member = etcdserverpb.Member;
 
@@ -28,12 +29,6 @@ function idKey(prefix: Buffer, id: bigint): Buffer {
   prefix.copy(key, 0);
   key.writeBigUInt64BE(id, prefix.length);
   return key;
-}
-
-function prefixEnd(prefix: Buffer): Buffer {
-  const end = Buffer.from(prefix);
-  end[end.length - 1] = (end[end.length - 1] as number) + 1;
-  return end;
 }
 
 export class MembershipStore {

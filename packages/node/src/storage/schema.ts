@@ -70,6 +70,13 @@ export const MAX_REVISION = Number.MAX_SAFE_INTEGER;
 const MAX_SUB = 0xffffffff;
 const TWO_32 = 0x1_0000_0000;
 
+/** The first key after every key that starts with `prefix` (whose last byte is below 0xff): a range's end. */
+export function prefixEnd(prefix: Buffer): Buffer {
+  const end = Buffer.from(prefix);
+  end[end.length - 1] = (end[end.length - 1] as number) + 1;
+  return end;
+}
+
 export function encodeMetaInt(value: number): Buffer {
   assert(Number.isSafeInteger(value), `meta value ${value} is not a safe integer`);
   const out = Buffer.allocUnsafe(8);
