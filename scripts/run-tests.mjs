@@ -2,14 +2,15 @@
 // Runs jest once (ESM mode) and ends with the line CI reads: "<passed> passed, <failed> failed",
 // where failed counts failed tests plus suites that failed to run. Extra arguments go to jest.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 const jestBin = join(dirname(require.resolve('jest/package.json')), 'bin', 'jest.js');
 mkdirSync('.test-results', { recursive: true });
-const resultsFile = '.test-results/jest.json';
+// One file per run: concurrent runs in one tree must not read each other's results.
+const resultsFile = `.test-results/jest-${process.pid}.json`;
 const run = spawnSync(
   process.execPath,
   ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', jestBin, '--json', `--outputFile=${resultsFile}`, ...process.argv.slice(2)],
@@ -25,5 +26,6 @@ try {
   console.error('could not read jest results:', err);
   failed += 1;
 }
+rmSync(resultsFile, { force: true });
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(run.status ?? 1);
