@@ -34,6 +34,7 @@ export interface WatchServiceDeps {
   readonly kv: KvStore;
   /** etcd's watch server splits at --max-request-bytes + 512 KiB: the member's gRPC receive limit. */
   readonly fragmentBytes: number;
+  /** --experimental-watch-progress-notify-interval; 0 or unset: etcd's 10 minutes. */
   readonly progressNotifyIntervalMs?: number;
   readonly hasLeader: () => boolean;
   readonly leaderCheckIntervalMs: number;
@@ -84,7 +85,7 @@ export class WatchService {
       store: this.deps.store,
       kv: this.deps.kv,
       fragmentBytes: this.deps.fragmentBytes,
-      progressNotifyIntervalMs: this.deps.progressNotifyIntervalMs ?? DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS,
+      progressNotifyIntervalMs: progressReportInterval(this.deps.progressNotifyIntervalMs),
       progressRetryMs: PROGRESS_RETRY_MS,
       ...(this.deps.auth === undefined ? {} : { watchRefusal: watchPermission(this.deps.auth, call) }),
     });
@@ -131,6 +132,16 @@ export class WatchService {
     stream.close();
     call.emit('error', { ...error, code: error.code ?? status.UNKNOWN } as ServiceError);
   }
+}
+
+/**
+ * etcd's GetProgressReportInterval, read once per stream: the flag's interval (0 or unset: the 10-minute default,
+ * as etcd sets it only when > 0) plus a jitter of up to a tenth of it, so watchers created together (a client
+ * restarting) are not all notified at the same moment.
+ */
+export function progressReportInterval(flagMs: number | undefined, random: () => number = Math.random): number {
+  const interval = flagMs !== undefined && flagMs > 0 ? flagMs : DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS;
+  return interval + Math.floor(random() * (interval / 10));
 }
 
 /**

@@ -28,6 +28,7 @@ export const FLAGS: readonly FlagSpec[] = [
   // Accepted for etcd 3.4's command lines; Corvid always persists checkpoints.
   { section: 'Member', name: 'experimental-enable-lease-checkpoint-persist', kind: 'bool', defaultValue: 'false', help: 'Enable persisting remainingTTL to prevent indefinite auto-renewal of long lived leases (always on in Corvid). Requires experimental-enable-lease-checkpoint to be enabled.' },
   { section: 'Member', name: 'experimental-lease-checkpoint-interval', kind: 'duration', defaultValue: '5m0s', help: 'Duration of periodic checkpoints of the remaining TTL of leases (etcd 3.5\'s flag).' },
+  { section: 'Member', name: 'experimental-watch-progress-notify-interval', kind: 'duration', defaultValue: '10m0s', help: 'Duration of periodical watch progress notification.' },
   { section: 'Clustering', name: 'advertise-client-urls', kind: 'urls', defaultValue: 'http://localhost:2379', help: 'List of this member\'s client URLs to advertise to the public.' },
   { section: 'Clustering', name: 'initial-cluster', kind: 'string', defaultValue: 'default=http://localhost:2380', help: 'Initial cluster configuration for bootstrapping.' },
   { section: 'Clustering', name: 'initial-cluster-state', kind: 'string', defaultValue: 'new', help: "Initial cluster state ('new' or 'existing')." },

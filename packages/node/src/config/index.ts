@@ -41,6 +41,8 @@ export interface Config {
   readonly leaseCheckpointPersist: boolean;
   /** --experimental-lease-checkpoint-interval, in ms. */
   readonly leaseCheckpointIntervalMs: number;
+  /** --experimental-watch-progress-notify-interval, in ms: how often idle progress_notify watchers hear the revision. */
+  readonly watchProgressNotifyIntervalMs: number;
   readonly logLevel: string;
   /** --auth-token as given ('simple', or 'jwt,pub-key=…,priv-key=…,sign-method=…[,ttl=…]'); auth/ parses it. */
   readonly authToken: string;
@@ -161,6 +163,7 @@ function buildConfig(raw: ReadonlyMap<string, string>): Config {
     leaseCheckpointEnabled: parseBool('experimental-enable-lease-checkpoint', get('experimental-enable-lease-checkpoint')),
     leaseCheckpointPersist: parseBool('experimental-enable-lease-checkpoint-persist', get('experimental-enable-lease-checkpoint-persist')),
     leaseCheckpointIntervalMs: parseDurationMs('experimental-lease-checkpoint-interval', get('experimental-lease-checkpoint-interval')),
+    watchProgressNotifyIntervalMs: parseDurationMs('experimental-watch-progress-notify-interval', get('experimental-watch-progress-notify-interval')),
     logLevel: get('log-level'),
     authToken: get('auth-token'),
     authTokenTtlSeconds: parseNonNegativeInt('auth-token-ttl', get('auth-token-ttl')),

@@ -287,6 +287,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   const watch = new WatchService({
     identity, store: watchable, kv, fragmentBytes: maxReceiveBytes, logger, auth: authGate,
     hasLeader: () => raftDriver.hasLeader(), leaderCheckIntervalMs: config.electionTimeoutMs,
+    progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
   });
   addService(etcdserverpb.WatchService, watch.implementation());
   // The leader expires leases and checkpoints them; keepalives and TimeToLive need the leader's lessor.
