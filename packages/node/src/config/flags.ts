@@ -27,6 +27,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { section: 'Member', name: 'experimental-enable-lease-checkpoint', kind: 'bool', defaultValue: 'true', help: 'ExperimentalEnableLeaseCheckpoint enables primary lessor to persist lease remainingTTL to prevent indefinite auto-renewal of long lived leases.' },
   // Accepted for etcd 3.4's command lines; Corvid always persists checkpoints.
   { section: 'Member', name: 'experimental-enable-lease-checkpoint-persist', kind: 'bool', defaultValue: 'false', help: 'Enable persisting remainingTTL to prevent indefinite auto-renewal of long lived leases (always on in Corvid). Requires experimental-enable-lease-checkpoint to be enabled.' },
+  { section: 'Member', name: 'experimental-initial-corrupt-check', kind: 'bool', defaultValue: 'false', help: 'Enable to check data corruption before serving any client/peer traffic.' },
+  { section: 'Member', name: 'experimental-corrupt-check-time', kind: 'duration', defaultValue: '0s', help: 'Duration of time between cluster corruption check passes.' },
   { section: 'Member', name: 'experimental-lease-checkpoint-interval', kind: 'duration', defaultValue: '5m0s', help: 'Duration of periodic checkpoints of the remaining TTL of leases (etcd 3.5\'s flag).' },
   { section: 'Member', name: 'experimental-watch-progress-notify-interval', kind: 'duration', defaultValue: '10m0s', help: 'Duration of periodical watch progress notification.' },
   { section: 'Clustering', name: 'advertise-client-urls', kind: 'urls', defaultValue: 'http://localhost:2379', help: 'List of this member\'s client URLs to advertise to the public.' },

@@ -39,6 +39,10 @@ export interface Config {
   readonly leaseCheckpointEnabled: boolean;
   /** --experimental-enable-lease-checkpoint-persist: accepted and checked as etcd's; Corvid persists checkpoints anyway. */
   readonly leaseCheckpointPersist: boolean;
+  /** --experimental-initial-corrupt-check: a restarted member compares its HashKV with its peers' before serving. */
+  readonly initialCorruptCheck: boolean;
+  /** --experimental-corrupt-check-time, in ms (0: off): how often the leader compares HashKV with every peer. */
+  readonly corruptCheckTimeMs: number;
   /** --experimental-lease-checkpoint-interval, in ms. */
   readonly leaseCheckpointIntervalMs: number;
   /** --experimental-watch-progress-notify-interval, in ms: how often idle progress_notify watchers hear the revision. */
@@ -162,6 +166,8 @@ function buildConfig(raw: ReadonlyMap<string, string>): Config {
     snapshotCount: parseNonNegativeInt('snapshot-count', get('snapshot-count')),
     leaseCheckpointEnabled: parseBool('experimental-enable-lease-checkpoint', get('experimental-enable-lease-checkpoint')),
     leaseCheckpointPersist: parseBool('experimental-enable-lease-checkpoint-persist', get('experimental-enable-lease-checkpoint-persist')),
+    initialCorruptCheck: parseBool('experimental-initial-corrupt-check', get('experimental-initial-corrupt-check')),
+    corruptCheckTimeMs: parseDurationMs('experimental-corrupt-check-time', get('experimental-corrupt-check-time')),
     leaseCheckpointIntervalMs: parseDurationMs('experimental-lease-checkpoint-interval', get('experimental-lease-checkpoint-interval')),
     watchProgressNotifyIntervalMs: parseDurationMs('experimental-watch-progress-notify-interval', get('experimental-watch-progress-notify-interval')),
     logLevel: get('log-level'),

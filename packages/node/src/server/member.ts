@@ -9,6 +9,7 @@ import { corvidpb, etcdserverpb, grpchealth } from '@corvid/proto';
 import { Applier, type ApplyResult } from '../apply/index.js';
 import { createClusterService } from '../api/cluster-service.js';
 import { createMembershipPeerService, fetchCluster, forwardPromote } from '../api/peer-membership.js';
+import { createHashKvPeerService, fetchPeerHashKV } from '../api/peer-hashkv.js';
 import { listenForClients, type ClientListener } from '../api/client-listener.js';
 import type { MemberIdentity } from '../api/header.js';
 import { createHealthService, HealthState } from '../api/health-service.js';
@@ -40,6 +41,7 @@ import { Backend } from '../storage/index.js';
 import type { Logger } from '../util/logger.js';
 import { ETCD_API_VERSION } from '../version.js';
 import { MembershipManager } from './membership-manager.js';
+import { checkInitialHashKV, CorruptionMonitor, type CorruptCheckDeps } from './corrupt-check.js';
 import { countHealthChecks, createApplyObserver, createServerMetrics, registerStateGauges } from './metrics.js';
 import { publishAttributes } from './publish.js';
 import { planStartup, removeSnapshotLeftovers } from './startup.js';
@@ -107,6 +109,8 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     await backend.close();
   };
 
+  // etcd checks only a member that had data before this start (embed: memberInitialized).
+  const memberInitialized = wal.identity() !== undefined;
   let plan;
   try {
     plan = await planStartup({ config, wal, backend, members: applier.members, appliedIndex: applier.appliedIndex(), logger, fetchCluster: (urls) => fetchCluster(urls, peerChannel) });
@@ -115,6 +119,18 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     throw err;
   }
   const { memberId, clusterId } = plan.identity;
+  const corruptCheck: CorruptCheckDeps = {
+    memberId, logger, localHash: () => kv.hashKVInPool(0), peers: () => applier.members.list(),
+    fetchPeer: (urls, rev) => fetchPeerHashKV(urls, rev, requestTimeoutMs(config), peerChannel),
+  };
+  if (config.initialCorruptCheck && memberInitialized) {
+    try {
+      await checkInitialHashKV(corruptCheck);
+    } catch (err) {
+      await closeStores();
+      throw err;
+    }
+  }
   const serverMetrics = createServerMetrics(registry, {
     serverVersion: ETCD_API_VERSION,
     memberIdHex: formatId(memberId),
@@ -207,6 +223,8 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
         { definition: corvidpb.MembershipService, implementation: membershipService },
         // Followers' keepalives and TimeToLive reach this member's lessor here when it leads.
         { definition: etcdserverpb.LeaseService, implementation: createLeasePeerService(() => leaderLeases) },
+        // Only HashKV, for the leader's corruption check (etcd's /members/hashkv).
+        { definition: etcdserverpb.MaintenanceService, implementation: createHashKvPeerService({ identity: { clusterId, memberId, raftTerm: () => BigInt(raft?.term() ?? 0) }, hashKV: (rev) => kv.hashKVInPool(rev) }) },
       ], peerTls);
       peerListeners.push(listener);
       logger.info('serving peer traffic', { address: listener.address, url });
@@ -296,6 +314,12 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     lessor, raft: raftDriver, propose: (body) => proposer.propose(body, { username: 'root', revision: applier.auth.revision() }), electionTimeoutMs: config.electionTimeoutMs, logger,
   });
   leaseExpiry.start();
+  // etcd's monitorKVHash (--experimental-corrupt-check-time; 0: off). The alarm's proposal carries no user, as etcd's.
+  const corruptionMonitor = new CorruptionMonitor({
+    ...corruptCheck, intervalMs: config.corruptCheckTimeMs, isLeader: () => raftDriver.isLeader(), readBarrier, registry,
+    raiseCorrupt: (id) => proposer.propose({ $case: 'alarm', value: { action: etcdserverpb.AlarmRequest_AlarmAction.ACTIVATE, memberID: id, alarm: etcdserverpb.AlarmType.CORRUPT } }),
+  });
+  corruptionMonitor.start();
   const leaseIds = new RequestIdGenerator(memberId, Date.now());
   // A follower forwards keepalives and TimeToLive to the leader's peer URLs (etcd's leasehttp).
   const leaseForwarder = new PeerLeaseForwarder((id) => applier.members.get(id)?.peerURLs ?? [], peerChannel);
@@ -328,6 +352,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     health.shutdown();
     await Promise.all(listeners.map((l) => l.close()));
     await leaseExpiry.close();
+    await corruptionMonitor.close();
     leaseForwarder.close();
     await raftDriver.close();
     await publishing.stop();
