@@ -41,7 +41,8 @@ export function createHttpServer(deps: HttpDeps, endpoints: HttpEndpoints = 'cli
   const routes: Record<string, { readonly getOnly: boolean; readonly serve: (res: http.ServerResponse) => Promise<void> }> = {
     '/health': { getOnly: true, serve: async (res) => {
       const healthy = await deps.isHealthy();
-      send(res, healthy ? 200 : 503, 'text/plain; charset=utf-8', JSON.stringify({ health: String(healthy) }));
+      // etcd answers an unhealthy member with http.Error, which ends the body with a newline.
+      send(res, healthy ? 200 : 503, 'text/plain; charset=utf-8', `${JSON.stringify({ health: String(healthy) })}${healthy ? '' : '\n'}`);
     } },
     '/version': { getOnly: true, serve: async (res) => {
       send(res, 200, 'application/json', JSON.stringify({ etcdserver: ETCD_API_VERSION, etcdcluster: ETCD_CLUSTER_VERSION }));
