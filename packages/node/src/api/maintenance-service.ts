@@ -1,6 +1,5 @@
 /**
- * etcdserverpb.Maintenance: Status, Hash, HashKV, Alarm, Snapshot and MoveLeader. Defragment
- * answers UNIMPLEMENTED until its issue (#8) lands.
+ * etcdserverpb.Maintenance: Status, Hash, HashKV, Alarm, Snapshot, MoveLeader and Defragment.
  */
 import { status, type ServerWritableStream } from '@grpc/grpc-js';
 import { etcdserverpb } from '@corvid/proto';
@@ -30,6 +29,8 @@ export interface MaintenanceServiceDeps {
   readonly isLearner: () => boolean;
   /** MoveLeader: hands leadership to `target` (checked and timed out as etcd's MoveLeader). */
   readonly moveLeader: (target: bigint) => Promise<void>;
+  /** Defragments this member's backend (Backend.defragment with the Raft loop held). */
+  readonly defragment: () => Promise<void>;
   /** Snapshot, Hash and HashKV need the root role once auth is on; Alarm a valid token or none (etcd's authMaintenanceServer). */
   readonly auth?: AuthGate;
 }
@@ -43,7 +44,7 @@ function statusErrors(leader: bigint, alarms: AlarmStore): string[] {
   return errors;
 }
 
-export function createMaintenanceService(ctx: UnaryContext, deps: MaintenanceServiceDeps): ServiceMethods<etcdserverpb.MaintenanceServer, 'alarm' | 'status' | 'hash' | 'hashKv' | 'snapshot' | 'moveLeader'> {
+export function createMaintenanceService(ctx: UnaryContext, deps: MaintenanceServiceDeps): ServiceMethods<etcdserverpb.MaintenanceServer, 'alarm' | 'status' | 'hash' | 'hashKv' | 'snapshot' | 'moveLeader' | 'defragment'> {
   const { identity, backend, kv } = deps;
   return {
     // GET reads the applied list; raising and clearing go through the log, so every member agrees.
@@ -75,6 +76,19 @@ export function createMaintenanceService(ctx: UnaryContext, deps: MaintenanceSer
     moveLeader: unary(ctx, SERVICE, 'MoveLeader', async (request: etcdserverpb.MoveLeaderRequest): Promise<etcdserverpb.MoveLeaderResponse> => {
       if (deps.raftStatus().leader !== identity.memberId) throw new CorvidError('NotLeader');
       await deps.moveLeader(request.targetID);
+      return { header: undefined };
+    }),
+    // etcd 3.4 answers an empty DefragmentResponse, without a header; its log lines are these.
+    defragment: unary(ctx, SERVICE, 'Defragment', async (_request: etcdserverpb.DefragmentRequest, call): Promise<etcdserverpb.DefragmentResponse> => {
+      checkMaintenanceCaller(deps.auth, call, true);
+      ctx.logger.info('starting defragment');
+      try {
+        await deps.defragment();
+      } catch (err) {
+        ctx.logger.warn('failed to defragment', { error: err });
+        throw err;
+      }
+      ctx.logger.info('finished defragment');
       return { header: undefined };
     }),
     hash: unary(ctx, SERVICE, 'Hash', (_request: etcdserverpb.HashRequest, call): etcdserverpb.HashResponse => {

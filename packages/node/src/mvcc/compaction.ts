@@ -99,6 +99,8 @@ export class Compactor {
       // while writes come in (etcd 3.4 sleeps 10 ms after each batch of 1,000 keys; a chunk of
       // 1,000 entries takes about that long here, and longer on a loaded machine).
       await (lastChunkMs >= 1 ? sleep(lastChunkMs) : yieldToLoop());
+      // A defragmentation holds the writers while it copies the file.
+      await this.backend.whenWritable();
       if (this.stopping) return;
       const target = this.state.compactRev();
       const chunkStartMs = performance.now();

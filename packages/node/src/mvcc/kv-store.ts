@@ -100,6 +100,8 @@ export class KvStore {
       ...(options.readWorkers === undefined ? {} : { workers: options.readWorkers }),
       ...(options.registry === undefined ? {} : { metrics: createReadPoolMetrics(options.registry) }),
     });
+    // Its workers open the backend's file by path: a defragmentation suspends them for the swap.
+    backend.addSharer(this.readPool);
     this.maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
     this.reload();
     this.compactor.schedule(); // resume a compaction a crash interrupted

@@ -139,6 +139,8 @@ export class RaftDriver<R> {
   /** The membership changed since the last snapshot: record one before a follower needs it. */
   private snapshotWanted = false;
   private transferTarget: { id: NodeId; done: () => void } | null = null;
+  /** While a defragmentation holds the writers (storage/defrag.ts): no Ready is handled, nothing applied. */
+  private paused = false;
 
   constructor(private readonly options: RaftDriverOptions<R>) {
     const { wal, applier } = options;
@@ -339,6 +341,19 @@ export class RaftDriver<R> {
     });
   }
 
+  /**
+   * Holds the Ready loop for a defragmentation: ticks still tick the node and proposals queue
+   * (bounded by the waiters), but nothing is persisted, sent or applied until `resume`.
+   */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.scheduleFlush();
+  }
+
   /** Voters and learners as Raft applies them. */
   membership(): ConfState {
     return this.confState;
@@ -383,6 +398,7 @@ export class RaftDriver<R> {
 
   /** One batch: every queued proposal as one MsgProp, then the Ready cycle that commits it. */
   private flush(): void {
+    if (this.paused) return;
     // etcd 3.4's raft node takes no proposal while there is no leader: the call waits for one or
     // for its request timeout ('etcdserver: request timed out'), so proposals wait here too
     // (bounded by the waiters); those whose waiter already timed out are dropped.
@@ -415,6 +431,7 @@ export class RaftDriver<R> {
 
   /** Handles every Ready the node has, in the order of the file header. */
   private processReady(): void {
+    if (this.paused) return;
     while (this.node.hasReady()) {
       const rd = this.node.ready();
       if (rd.softState !== null) this.onSoftState(rd.softState);

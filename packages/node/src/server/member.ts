@@ -292,6 +292,10 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   addService(etcdserverpb.MaintenanceService, createMaintenanceService(ctx, {
     identity, backend, kv, alarms: applier.alarms, proposer, raftStatus: () => raftDriver.status(),
     snapshotWorkDir: memberDir, auth: authGate,
+    // Writes are held by pausing the Raft loop (storage/defrag.ts); a leader may lose leadership meanwhile, as etcd's.
+    defragment: async () => {
+      await backend.defragment({ writer: raftDriver, logger });
+    },
     isLearner: () => applier.members.get(memberId)?.isLearner === true,
     moveLeader: (target) => {
       const transferee = applier.members.get(target);

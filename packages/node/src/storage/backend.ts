@@ -5,13 +5,15 @@
  * `durability` option; docs/storage.md ("Durability") explains both modes and why lmdb-js's own
  * `db.flushed` cannot be that barrier (it does not track synchronous transactions).
  */
-import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { open, type Database, type RootDatabase, type TransactionFlags } from 'lmdb';
 import { exponentialBuckets, Gauge, Histogram, Registry } from 'prom-client';
-import { assert } from '../errors/index.js';
+import { assert, CorvidError } from '../errors/index.js';
 import { Crc32c } from '../util/crc32c.js';
+import type { Logger } from '../util/logger.js';
+import { defragCopyDir, fsyncDir, fsyncFile, removeDefragLeftovers, SerialRuns, type DefragResult, type EnvSharer, type WriteHold } from './defrag.js';
 import { DB_AUTH_ROLES, DB_AUTH_USERS, DB_HISTORY, DB_LEASE_KEYS, DB_LEASES, DB_LIVE, DB_META, DB_NAMES, DB_REVS } from './schema.js';
 
 /**
@@ -66,13 +68,17 @@ interface LmdbSync {
 
 interface LmdbStats {
   pageSize: number;
+  /** env.info()'s, on the root's stats only. */
+  lastPageNumber?: number;
   treeBranchPageCount: number;
   treeLeafPageCount: number;
   overflowPages: number;
   free?: { treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number };
 }
 
-export class Backend {
+/** The open environment and its named databases; replaced as a whole by a defragmentation. */
+interface Env {
+  readonly root: RootDatabase<Buffer, Buffer>;
   readonly meta: BinaryDb;
   readonly live: BinaryDb;
   readonly history: BinaryDb;
@@ -81,12 +87,63 @@ export class Backend {
   readonly leaseKeys: BinaryDb;
   readonly authUsers: BinaryDb;
   readonly authRoles: BinaryDb;
+}
+
+function openEnv(path: string, mapSizeBytes: number | undefined): Env {
+  const root = open<Buffer, Buffer>({
+    path,
+    keyEncoding: 'binary',
+    encoding: 'binary',
+    maxDbs: DB_NAMES.length + 4,
+    // Deliberately off: under overlappingSync every synchronous commit still fsyncs inline
+    // (lmdb's fork syncs at the end of mdb_txn_commit in the calling thread), and the env's
+    // format would then depend on the mode. Durability is chosen per commit instead.
+    overlappingSync: false,
+    ...(mapSizeBytes === undefined ? {} : { mapSize: mapSizeBytes }),
+  });
+  const db = (name: string): BinaryDb => root.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' });
+  return {
+    root,
+    meta: db(DB_META),
+    live: db(DB_LIVE),
+    history: db(DB_HISTORY),
+    revs: db(DB_REVS),
+    leases: db(DB_LEASES),
+    leaseKeys: db(DB_LEASE_KEYS),
+    authUsers: db(DB_AUTH_USERS),
+    authRoles: db(DB_AUTH_ROLES),
+  };
+}
+
+/** A promise and its resolver: a gate that callers wait on until it is opened. */
+interface Gate {
+  readonly opened: Promise<void>;
+  readonly open: () => void;
+}
+
+function closedGate(): Gate {
+  let open: () => void = () => undefined;
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
+}
+
+export class Backend {
   readonly path: string;
   readonly durability: Durability;
-  private readonly root: RootDatabase<Buffer, Buffer>;
+  /**
+   * The environment. Every database handle is read through it (the getters below), so a
+   * defragmentation that reopens the file moves every user of `backend.live` etc. at once; no
+   * module may keep a handle of its own.
+   */
+  private env: Env;
+  private readonly mapSizeBytes: number | undefined;
   private readonly commitSeconds: Histogram;
   private readonly snapshotSeconds: Histogram;
   private readonly hashSeconds: Histogram;
+  private readonly defragSeconds: Histogram;
+  private readonly defragInflight: Gauge;
   private inWrite = false;
   private sizeBytesCache: number | undefined;
   private sizeInUseBytesCache: number | undefined;
@@ -97,11 +154,21 @@ export class Backend {
   private syncing: Promise<void> | null = null;
   /** Closing of snapshot sources opened by installFrom, awaited by close(). */
   private readonly background = new Set<Promise<unknown>>();
+  /** Copies (copyTo) running on LMDB's thread: a defragmentation waits for them before it swaps. */
+  private readonly copies = new Set<Promise<unknown>>();
+  /** Other threads' handles on this environment (the read pool), closed for a swap. */
+  private readonly sharers: EnvSharer[] = [];
+  /** Closed while a defragmentation runs: new copies wait on it. */
+  private copyGate: Gate | null = null;
+  /** Closed while a defragmentation holds the writers: background writers (compaction) wait on it. */
+  private writeGate: Gate | null = null;
+  private readonly defrags = new SerialRuns<DefragResult>();
 
-  private constructor(path: string, root: RootDatabase<Buffer, Buffer>, durability: Durability, registry: Registry) {
+  private constructor(path: string, env: Env, durability: Durability, registry: Registry, mapSizeBytes: number | undefined) {
     this.path = path;
-    this.root = root;
+    this.env = env;
     this.durability = durability;
+    this.mapSizeBytes = mapSizeBytes;
     const name = 'etcd_disk_backend_commit_duration_seconds';
     // Reused when a backend is reopened on the same registry (prom-client refuses a second one).
     this.commitSeconds =
@@ -115,50 +182,80 @@ export class Backend {
       });
     this.snapshotSeconds = backendHistogram(registry, 'etcd_disk_backend_snapshot_duration_seconds', 'The latency distribution of backend snapshots.', exponentialBuckets(0.01, 2, 17));
     this.hashSeconds = backendHistogram(registry, 'etcd_mvcc_hash_duration_seconds', 'The latency distribution of storage hash operation.', exponentialBuckets(0.01, 2, 15));
-    // Registered for etcd's dashboards and alerts; they stay empty until Defragment is built (issue 8).
-    backendHistogram(registry, 'etcd_disk_backend_defrag_duration_seconds', 'The latency distribution of backend defragmentation.', exponentialBuckets(0.1, 2, 13));
-    if (registry.getSingleMetric('etcd_disk_defrag_inflight') === undefined) {
+    this.defragSeconds = backendHistogram(registry, 'etcd_disk_backend_defrag_duration_seconds', 'The latency distribution of backend defragmentation.', exponentialBuckets(0.1, 2, 13));
+    this.defragInflight =
+      (registry.getSingleMetric('etcd_disk_defrag_inflight') as Gauge | undefined) ??
       new Gauge({ name: 'etcd_disk_defrag_inflight', help: 'Whether or not defrag is active on the member. 1 means active, 0 means not.', registers: [registry] });
-    }
     // LMDB's reader table: slots held by read transactions (the event loop's, each read worker's,
     // a running copy), the closest measure to etcd's count of open bbolt read transactions.
     registry.removeSingleMetric('etcd_mvcc_db_open_read_transactions');
-    const isClosed = (): boolean => this.closed;
+    const numReaders = (): number | undefined => (this.closed ? undefined : (this.env.root.getStats() as { numReaders?: number }).numReaders);
     new Gauge({
       name: 'etcd_mvcc_db_open_read_transactions',
       help: 'The number of currently open read transactions',
       registers: [registry],
       collect(): void {
-        if (!isClosed()) this.set((root.getStats() as { numReaders?: number }).numReaders ?? 0);
+        const n = numReaders();
+        if (n !== undefined) this.set(n);
       },
     });
-    const db = (name: string): BinaryDb => root.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' });
-    this.meta = db(DB_META);
-    this.live = db(DB_LIVE);
-    this.history = db(DB_HISTORY);
-    this.revs = db(DB_REVS);
-    this.leases = db(DB_LEASES);
-    this.leaseKeys = db(DB_LEASE_KEYS);
-    this.authUsers = db(DB_AUTH_USERS);
-    this.authRoles = db(DB_AUTH_ROLES);
   }
 
-  /** Opens (creating if missing) `${dataDir}/member/db`, an LMDB directory (data.mdb + lock.mdb). */
+  get meta(): BinaryDb {
+    return this.env.meta;
+  }
+  get live(): BinaryDb {
+    return this.env.live;
+  }
+  get history(): BinaryDb {
+    return this.env.history;
+  }
+  get revs(): BinaryDb {
+    return this.env.revs;
+  }
+  get leases(): BinaryDb {
+    return this.env.leases;
+  }
+  get leaseKeys(): BinaryDb {
+    return this.env.leaseKeys;
+  }
+  get authUsers(): BinaryDb {
+    return this.env.authUsers;
+  }
+  get authRoles(): BinaryDb {
+    return this.env.authRoles;
+  }
+  private get root(): RootDatabase<Buffer, Buffer> {
+    return this.env.root;
+  }
+
+  /**
+   * Opens (creating if missing) `${dataDir}/member/db`, an LMDB directory (data.mdb + lock.mdb),
+   * after removing what an interrupted defragmentation left beside it.
+   */
   static open(options: BackendOptions): Backend {
     const path = join(options.dataDir, 'member', 'db');
     mkdirSync(path, { recursive: true });
-    const root = open<Buffer, Buffer>({
-      path,
-      keyEncoding: 'binary',
-      encoding: 'binary',
-      maxDbs: DB_NAMES.length + 4,
-      // Deliberately off: under overlappingSync every synchronous commit still fsyncs inline
-      // (lmdb's fork syncs at the end of mdb_txn_commit in the calling thread), and the env's
-      // format would then depend on the mode. Durability is chosen per commit instead.
-      overlappingSync: false,
-      ...(options.mapSizeBytes === undefined ? {} : { mapSize: options.mapSizeBytes }),
-    });
-    return new Backend(path, root, options.durability ?? 'commit', options.registry ?? new Registry());
+    removeDefragLeftovers(path);
+    return new Backend(path, openEnv(path, options.mapSizeBytes), options.durability ?? 'commit', options.registry ?? new Registry(), options.mapSizeBytes);
+  }
+
+  /**
+   * Registers a thread that opens this environment by path (the read pool): a defragmentation
+   * suspends it (every handle closed) before it swaps the file, and resumes it after.
+   */
+  addSharer(sharer: EnvSharer): void {
+    this.sharers.push(sharer);
+  }
+
+  /**
+   * Resolves when writes are welcome: at once, or once a defragmentation lets go of the writers.
+   * Background writers (physical compaction) await it before each write transaction; a write
+   * made during the hold is not lost (the defragmentation copies again), but one that never
+   * stops would keep it from finishing.
+   */
+  whenWritable(): Promise<void> {
+    return this.writeGate?.opened ?? Promise.resolve();
   }
 
   /**
@@ -230,11 +327,145 @@ export class Backend {
    * the file's path. LMDB copies from one read transaction on its own thread, so writes go on.
    */
   async copyTo(dir: string): Promise<string> {
+    // A copy runs on the environment a defragmentation is about to close: it starts after.
+    while (this.copyGate !== null) await this.copyGate.opened;
     assert(!this.closed, 'backend is closed');
     const endTimer = this.snapshotSeconds.startTimer();
-    await this.root.backup(dir, true);
+    const copy = this.root.backup(dir, true);
+    this.copies.add(copy);
+    try {
+      await copy;
+    } finally {
+      this.copies.delete(copy);
+    }
     endTimer();
     return join(dir, 'data.mdb');
+  }
+
+  /**
+   * Maintenance.Defragment: rewrites the environment into a compact file and swaps it in, as
+   * etcd 3.4 rewrites its bbolt file. One at a time (a call during a run waits, then shares the
+   * next run). The sequence, and why each step is where it is:
+   *   1. new copies (Snapshot, a follower's snapshot) wait; running ones finish;
+   *   2. every other thread on this environment lets go (the read pool drains its running jobs,
+   *      closes its handles; reads that arrive wait in its bounded queue) — writes still go on;
+   *   3. the writers are held: `writer` (the Raft Ready loop) pauses, background writers wait on
+   *      `whenWritable`;
+   *   4. LMDB writes a compacting copy from one read transaction on its own thread (the event loop
+   *      keeps serving reads, ticks and peers meanwhile), which is then fsync'd; if a commit
+   *      landed after the copy began (one the hold came too late for), it copies again;
+   *   5. one loop turn later (lmdb-js's close can hang in the turn of recent transactions), in one
+   *      synchronous step: close, rename the copy over data.mdb, fsync the directory, reopen —
+   *      so no read on the event loop ever meets a closed environment;
+   *   6. writers, sharers and copies resume.
+   * While held, a leader sends no heartbeats and may lose leadership (as an etcd leader does
+   * during a long defragmentation); nothing acknowledged is lost, since the copy holds every commit.
+   */
+  defragment(options: { readonly writer?: WriteHold; readonly logger?: Logger } = {}): Promise<DefragResult> {
+    return this.defrags.run(() => this.defragmentOnce(options.writer, options.logger));
+  }
+
+  private async defragmentOnce(writer: WriteHold | undefined, logger: Logger | undefined): Promise<DefragResult> {
+    if (this.closed) throw new CorvidError('Stopped');
+    const startedMs = performance.now();
+    const endTimer = this.defragSeconds.startTimer();
+    this.defragInflight.set(1);
+    const before = { size: this.sizeBytes(), inUse: this.sizeInUseBytes() };
+    // etcd's fields (mvcc/backend.defrag).
+    logger?.info('defragmenting', { path: this.path, 'current-db-size-bytes': before.size, 'current-db-size-in-use-bytes': before.inUse });
+    const copyGate = closedGate();
+    this.copyGate = copyGate;
+    const suspended: EnvSharer[] = [];
+    try {
+      await Promise.allSettled([...this.copies]);
+      for (const sharer of this.sharers) {
+        await sharer.suspend();
+        suspended.push(sharer);
+      }
+      await this.swapForCompactCopy(writer);
+    } finally {
+      for (const sharer of suspended) sharer.resume();
+      this.copyGate = null;
+      copyGate.open();
+      this.defragInflight.set(0);
+      endTimer();
+    }
+    const result: DefragResult = {
+      sizeBytesBefore: before.size,
+      sizeInUseBytesBefore: before.inUse,
+      sizeBytesAfter: this.sizeBytes(),
+      sizeInUseBytesAfter: this.sizeInUseBytes(),
+      tookMs: performance.now() - startedMs,
+    };
+    logger?.info('defragmented', {
+      path: this.path,
+      'current-db-size-bytes-diff': result.sizeBytesAfter - result.sizeBytesBefore,
+      'current-db-size-bytes': result.sizeBytesAfter,
+      'current-db-size-in-use-bytes-diff': result.sizeInUseBytesAfter - result.sizeInUseBytesBefore,
+      'current-db-size-in-use-bytes': result.sizeInUseBytesAfter,
+      took: `${result.tookMs.toFixed(3)}ms`,
+    });
+    return result;
+  }
+
+  /** Steps 3–5 of `defragment`: holds the writers, copies, swaps, lets the writers go. */
+  private async swapForCompactCopy(writer: WriteHold | undefined): Promise<void> {
+    const copyDir = defragCopyDir(this.path);
+    const writeGate = closedGate();
+    writer?.pause();
+    this.writeGate = writeGate;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const seqAtCopy = this.committedSeq;
+        rmSync(copyDir, { recursive: true, force: true });
+        mkdirSync(copyDir);
+        await this.root.backup(copyDir, true);
+        const copy = join(copyDir, 'data.mdb');
+        await fsyncFile(copy);
+        // None may sync on the old file past the swap.
+        await this.flushed();
+        await yieldToLoop();
+        await this.root.flushed;
+        // A write the hold did not stop (a Ready already past the pause when it came) is missing
+        // from the copy: copy again. Checked in the turn of the swap, so none can follow it.
+        if (this.committedSeq === seqAtCopy) {
+          this.swapSync(copy);
+          break;
+        }
+        if (attempt === MAX_DEFRAG_COPIES) throw new Error(`defragment: writes went on during ${attempt} copies`); // UNKNOWN, as etcd answers a failed defrag
+      }
+    } finally {
+      rmSync(copyDir, { recursive: true, force: true });
+      this.writeGate = null;
+      writeGate.open();
+      writer?.resume();
+    }
+  }
+
+  /**
+   * Closes the environment, renames `copy` over data.mdb and reopens, synchronously. If the
+   * rename fails the old file is reopened and the error thrown; a crash at any point leaves the
+   * old file or the new one.
+   */
+  private swapSync(copy: string): void {
+    // With no asynchronous write pending (this backend makes none) lmdb-js closes at once and
+    // returns a settled promise; anything else would leave reads facing a closing environment.
+    void this.root.close();
+    assert((this.root as unknown as { status: string }).status === 'closed', 'the environment closes synchronously');
+    try {
+      renameSync(copy, join(this.path, 'data.mdb'));
+      fsyncDir(this.path);
+    } finally {
+      this.env = openEnv(this.path, this.mapSizeBytes);
+      this.sizeBytesCache = undefined;
+      this.sizeInUseBytesCache = undefined;
+    }
+    // lmdb-js shares one native environment per path: had any handle stayed open, the reopen
+    // would have joined the old file. The new one ends where the copy ends.
+    const stats = this.root.getStats() as LmdbStats;
+    assert(stats.lastPageNumber !== undefined && (stats.lastPageNumber + 1) * stats.pageSize <= this.sizeBytes(), 'the reopened environment is the compact copy');
+    // The copy was fsync'd and holds every commit.
+    this.syncedSeq = this.committedSeq;
   }
 
   /**
@@ -310,6 +541,7 @@ export class Backend {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.defrags.idle();
     await Promise.allSettled([...this.background]);
     await this.flushed();
     this.closed = true;
@@ -322,6 +554,9 @@ export class Backend {
     await this.root.close();
   }
 }
+
+/** Compact copies one defragmentation makes before it gives up because writes would not stop. */
+const MAX_DEFRAG_COPIES = 3;
 
 const WRITE_TXN: WriteTxn = Object.freeze({ kind: 'write' });
 

@@ -3,13 +3,16 @@
  * member's LMDB environment, so the event loop that drives Raft and applies writes never runs a
  * long scan (DESIGN §4). Workers start on first use; each runs one job at a time; jobs wait in a
  * FIFO of at most `maxQueued` (overflow: TooManyRequests). A worker that dies fails its job and
- * is replaced on the next one.
+ * is replaced on the next one. A defragmentation suspends the pool (`suspend`/`resume`, the
+ * storage's EnvSharer): running jobs finish, every worker closes its environment and exits, and
+ * jobs that arrive meanwhile wait in the same bounded queue until fresh workers open the new file.
  */
+import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { CorvidError } from '../../errors/index.js';
 import type { ReadPoolMetrics } from '../../metrics/index.js';
-import type { ReadJob, ReadReply, WorkerInit } from './protocol.js';
+import type { CloseRequest, ReadJob, ReadReply, WorkerInit } from './protocol.js';
 
 /** Jobs waiting for a worker before new ones are refused. */
 export const MAX_QUEUED_READS = 128;
@@ -56,6 +59,9 @@ export class ReadPool {
   private readonly queue: Pending[] = [];
   private readonly maxQueued: number;
   private closed = false;
+  /** Suspended for a defragmentation: nothing is dispatched; `idleWaiters` hear when no job runs. */
+  private held = false;
+  private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly options: ReadPoolOptions) {
     this.slots = Array.from({ length: options.workers ?? defaultReadWorkers() }, () => ({ worker: null, busy: null }));
@@ -77,7 +83,39 @@ export class ReadPool {
     return this.queue.length + this.slots.filter((s) => s.busy !== null).length;
   }
 
+  /**
+   * Lets the running jobs finish (a long range is not cut short), then has every worker close its
+   * LMDB handles and exit. Rejects if a worker could not close (its handles may still be open).
+   */
+  async suspend(): Promise<void> {
+    this.held = true;
+    while (this.slots.some((s) => s.busy !== null)) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await Promise.all(this.slots.map((slot) => this.retire(slot)));
+  }
+
+  /** Dispatches again; workers are started afresh, on the environment as it is now. */
+  resume(): void {
+    this.held = false;
+    this.dispatch();
+  }
+
+  private async retire(slot: Slot): Promise<void> {
+    const worker = slot.worker;
+    if (worker === null) return;
+    slot.worker = null; // its exit is expected now: `fail` ignores it
+    const exited = once(worker, 'exit') as Promise<[number]>;
+    const close: CloseRequest = { kind: 'close' };
+    worker.postMessage(close);
+    const [code] = await exited;
+    if (code !== 0) throw new Error(`read-pool worker exited with code ${code} while closing its environment`);
+  }
+
   private dispatch(): void {
+    if (this.held) {
+      if (this.slots.every((s) => s.busy === null)) for (const wake of this.idleWaiters.splice(0)) wake();
+      this.report();
+      return;
+    }
     for (const slot of this.slots) {
       if (this.queue.length === 0) return;
       if (slot.busy !== null) continue;

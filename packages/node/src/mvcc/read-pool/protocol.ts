@@ -29,6 +29,16 @@ export interface HashJob {
 
 export type ReadJob = RangeJob | HashJob;
 
+/**
+ * Asks an idle worker to close its LMDB handles and exit (a defragmentation is about to swap the
+ * file: lmdb-js shares one native environment per path, so none may stay open). Its exit is the answer.
+ */
+export interface CloseRequest {
+  readonly kind: 'close';
+}
+
+export type WorkerMessage = ReadJob | CloseRequest;
+
 export interface RangeReply {
   readonly kind: 'range';
   /** gRPC's 5-byte prefix, then etcdserverpb.RangeResponse encoded (its ArrayBuffer was transferred). */

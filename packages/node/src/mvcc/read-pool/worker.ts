@@ -6,6 +6,7 @@
  * snapshot's — exactly the state the answer describes.
  */
 import { constants, setPriority } from 'node:os';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { open } from 'lmdb';
 import { etcdserverpb } from '@corvid/proto';
@@ -16,7 +17,7 @@ import { rangeView } from '../range.js';
 import type { MvccDbs } from '../reader.js';
 import type { RevisionView } from '../revision.js';
 import { encodeRangeResponse } from './encode.js';
-import type { HashJob, RangeJob, ReadJob, ReadReply, WorkerInit } from './protocol.js';
+import type { HashJob, RangeJob, ReadJob, ReadReply, WorkerInit, WorkerMessage } from './protocol.js';
 
 const init = workerData as WorkerInit;
 
@@ -80,7 +81,28 @@ function serve(job: ReadJob): ReadReply {
   }
 }
 
-parentPort!.on('message', (job: ReadJob) => {
-  const reply = serve(job);
+/**
+ * Closes the environment and ends the thread with code 0; one loop turn first, as Backend.close
+ * (lmdb-js can hang closing in the turn of a transaction). Code 1 tells the pool the handles may
+ * still be open.
+ */
+function closeAndExit(): void {
+  void yieldToLoop()
+    .then(() => root.close())
+    .then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`read-pool worker: closing LMDB failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+        process.exit(1);
+      },
+    );
+}
+
+parentPort!.on('message', (message: WorkerMessage) => {
+  if (message.kind === 'close') {
+    closeAndExit();
+    return;
+  }
+  const reply = serve(message);
   parentPort!.postMessage(reply, reply.kind === 'range' ? [reply.bytes.buffer as ArrayBuffer] : []);
 });
