@@ -167,11 +167,40 @@ const DASHBOARDS = {
       ],
     },
   },
+  'corvid-operator': {
+    title: 'Corvid: operator',
+    description: 'corvid-operator (packages/operator): reconcile passes, their duration and errors, backups taken and the age of each cluster\'s newest backup.',
+    // The operator is its own scrape job: its variables come from its own series, not the members'.
+    variables: { metric: 'corvid_operator_reconcile_duration_seconds_count', cluster: 'Operator (job)', instance: 'Replica' },
+    rows: {
+      Reconcile: [
+        stat('Replicas up', 'short', [q('sum(up{$sel})', 'up')], 'Operator replicas that answer the scrape (one reconciles; the others wait for the Lease).', 6),
+        stat('Reconcile errors (1 h)', 'short', [q('sum(increase(corvid_operator_reconcile_errors_total{$sel}[1h]))', 'errors')], 'Reconcile passes that failed in the last hour (each is retried with backoff).', 6),
+        stat('Backups taken (24 h)', 'short', [q('sum(increase(corvid_operator_backups_total{$sel}[24h]))', 'backups')], 'EtcdBackups that succeeded in the last day.', 6),
+        stat('Oldest newest backup', 's', [q('max(corvid_operator_last_backup_age_seconds{$sel})', 'age')], 'The largest, over clusters, of the time since the cluster\'s newest successful backup.', 6),
+        ts('Reconcile passes and errors', 'ops', [q('sum(rate(corvid_operator_reconcile_duration_seconds_count{$sel}[$rate]))', 'passes'), q('sum(rate(corvid_operator_reconcile_errors_total{$sel}[$rate]))', 'errors')], 'Reconcile passes over EtcdClusters per second, and failed ones.'),
+        ts('Reconcile duration (p50/p90/p99)', 's', quantiles('corvid_operator_reconcile_duration_seconds'), 'One pass: observe (Kubernetes lists, member Status in parallel), decide, at most one step, status write.'),
+        ts('Reconcile error ratio', 'percentunit', [q('sum(rate(corvid_operator_reconcile_errors_total{$sel}[$rate])) / sum(rate(corvid_operator_reconcile_duration_seconds_count{$sel}[$rate]))', 'errors / passes')], 'Share of passes that failed.'),
+      ],
+      Backups: [
+        ts('Backups taken', 'short', [q('sum(increase(corvid_operator_backups_total{$sel}[1h]))', 'per hour')], 'Successful backups over the last hour (scheduled and on demand).', 12),
+        ts('Last backup age by cluster', 's', [q('corvid_operator_last_backup_age_seconds{$sel}', '{{namespace}}/{{cluster}}')], 'Seconds since each EtcdCluster\'s newest successful backup, as seen by this replica since it started.', 12),
+      ],
+      Process: [
+        ts('Event-loop lag', 's', [q('nodejs_eventloop_lag_p99_seconds{$sel}', 'p99 {{instance}}')], 'Event-loop delay of the operator process.'),
+        ts('Resident memory', 'bytes', [q('process_resident_memory_bytes{$sel}')], 'RSS.'),
+        ts('CPU', 'percentunit', [q('rate(process_cpu_seconds_total{$sel}[$rate])')], 'CPU seconds per second.'),
+      ],
+    },
+  },
 };
 
 const DATASOURCE = { type: 'prometheus', uid: '${datasource}' };
 
-function templating() {
+/** Members' dashboards take their variables from etcd_server_has_leader; others name their own metric. */
+const MEMBER_VARIABLES = { metric: 'etcd_server_has_leader', cluster: 'Cluster (job)', instance: 'Member' };
+
+function templating(v = MEMBER_VARIABLES) {
   const query = (name, label, q, extra) => ({
     name, label, type: 'query', datasource: DATASOURCE, query: { query: q, refId: `${name}-var` }, definition: q,
     refresh: 2, sort: 1, current: {}, hide: 0, ...extra,
@@ -179,8 +208,8 @@ function templating() {
   return {
     list: [
       { name: 'datasource', label: 'Data source', type: 'datasource', query: 'prometheus', current: {}, hide: 0, refresh: 1 },
-      query('cluster', 'Cluster (job)', 'label_values(etcd_server_has_leader, job)', { multi: false, includeAll: false }),
-      query('instance', 'Member', 'label_values(etcd_server_has_leader{job=~"$cluster"}, instance)', { multi: true, includeAll: true, allValue: '.*' }),
+      query('cluster', v.cluster, `label_values(${v.metric}, job)`, { multi: false, includeAll: false }),
+      query('instance', v.instance, `label_values(${v.metric}{job=~"$cluster"}, instance)`, { multi: true, includeAll: true, allValue: '.*' }),
     ],
   };
 }
@@ -213,7 +242,7 @@ function build(uid, spec) {
   return {
     uid, title: spec.title, description: spec.description, tags: ['etcd', 'corvid'], timezone: 'browser', editable: true,
     schemaVersion: 39, version: 1, refresh: '30s', time: { from: 'now-1h', to: 'now' }, graphTooltip: 1,
-    templating: templating(), annotations: { list: [] }, panels,
+    templating: templating(spec.variables), annotations: { list: [] }, panels,
   };
 }
 

@@ -9,7 +9,7 @@ export { parseCron, latestTick, parseRetentionMs } from './plan/cron.js';
 export { DNS_ADDRESSING, CLIENT_PORT, PEER_PORT, DATA_MOUNT, BACKUP_MOUNT, type MemberAddressing, memberPod, memberClaim, peerService, clientService, podDisruptionBudget, parseVolumeLocation } from './act/resources.js';
 export { buildStatus } from './controller/status.js';
 export { Operator, type OperatorOptions, type PassResult } from './controller/operator.js';
-export { OperatorMetrics } from './controller/metrics.js';
+export { OperatorMetrics, metricsHandler } from './controller/metrics.js';
 export { LeaderElector, type LeaderElectionOptions } from './controller/leader-election.js';
 export { saveSnapshot } from './backup/snapshot.js';
 export { EtcdClients } from './observe/etcd-client.js';

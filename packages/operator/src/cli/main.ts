@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { OperatorMetrics } from '../controller/metrics.js';
+import { OperatorMetrics, metricsHandler } from '../controller/metrics.js';
 import { Operator } from '../controller/operator.js';
 
 function flag(name: string): string | undefined {
@@ -31,20 +31,7 @@ const operator = new Operator({
   ...(electionNamespace === undefined ? {} : { leaderElection: { namespace: electionNamespace, name: 'corvid-operator', identity: process.env['POD_NAME'] ?? hostname() } }),
   onLeadershipLost: () => process.exit(1),
 });
-const server = createServer((req, res) => {
-  if (req.url === '/metrics') {
-    registry.metrics().then((text) => {
-      res.writeHead(200, { 'content-type': registry.contentType });
-      res.end(text);
-    }, (err: unknown) => {
-      res.writeHead(500);
-      res.end(String(err));
-    });
-    return;
-  }
-  res.writeHead(req.url === '/healthz' ? 200 : 404);
-  res.end(req.url === '/healthz' ? 'ok' : 'not found');
-});
+const server = createServer(metricsHandler(registry));
 server.listen(Number(flag('metrics-port') ?? '8080'), () => {
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : undefined;

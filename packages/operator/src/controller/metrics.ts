@@ -2,6 +2,7 @@
  * Operator metrics on an injected prom-client Registry (never the global one): reconcile duration and
  * errors, backups taken, and the age of the newest backup per cluster (a gauge computed at scrape time).
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { EtcdBackup } from '../crd/types.js';
 
@@ -39,4 +40,22 @@ export class OperatorMetrics {
     this.backups.inc();
     this.lastBackupMs.set(`${b.metadata.namespace}/${b.spec.clusterName}`, Date.now());
   }
+}
+
+/** The HTTP handler `corvid-operator` serves on --metrics-port: `/metrics` (the registry) and `/healthz`. */
+export function metricsHandler(registry: Registry): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    if (req.url === '/metrics') {
+      registry.metrics().then((text) => {
+        res.writeHead(200, { 'content-type': registry.contentType });
+        res.end(text);
+      }, (err: unknown) => {
+        res.writeHead(500);
+        res.end(String(err));
+      });
+      return;
+    }
+    res.writeHead(req.url === '/healthz' ? 200 : 404);
+    res.end(req.url === '/healthz' ? 'ok' : 'not found');
+  };
 }
