@@ -10,7 +10,6 @@ const LONG_KEYS = "keys over ~1,965 bytes do not fit LMDB's key size limit (docs
 const GRPC_JS_WORDING = "grpc-js refuses unknown services and methods in its own words before any handler runs";
 
 export const KNOWN_DIFFERENCES: ReadonlyMap<string, string> = new Map([
-  ['etcdctl defrag', 'Maintenance.Defragment arrives with issue #8'],
   ['unknown method of a known service', GRPC_JS_WORDING],
   ['unknown service', GRPC_JS_WORDING],
   ['a 3000-byte key round-trips', LONG_KEYS],
