@@ -9,8 +9,10 @@
  *   without colliding. `addressing` gives the operator the same pod → address mapping (what cluster DNS does
  *   for `<pod>.<cluster>-peer.<ns>.svc` on a real cluster);
  * - volumes: a PersistentVolumeClaim is a directory under the kubelet's root (`claimDir`), bound as soon as it
- *   is created and removed when it is deleted; an emptyDir is a per-pod directory; each volumeMount's path in
- *   the arguments is rewritten to the directory;
+ *   is created and removed when it is deleted; an emptyDir is a per-pod directory; a Secret volume is a per-pod
+ *   directory holding one file (mode 0600) per key of the Secret's data, written when the pod starts (a pod
+ *   whose Secret does not exist stays Pending, as a real kubelet's FailedMount); each volumeMount's path in the
+ *   arguments is rewritten to the directory;
  * - commands: the first word goes through `binaries` (`etcd` → /usr/bin/etcd, `etcdctl` → /usr/bin/etcdctl,
  *   `corvid` → node + the built CLI); env values are passed through;
  * - lifecycle: init containers run to completion in order, then the main container; restartPolicy Always
@@ -20,7 +22,7 @@
  * phase Failed with Ready False. `crash` is a SIGKILL the kubelet restarts from.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, rmSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { KubeObject, KubeStore, StoreEvent } from '../kube-api-server.js';
@@ -38,7 +40,7 @@ interface PodSpec {
   restartPolicy?: string;
   initContainers?: Container[];
   containers: Container[];
-  volumes?: { name: string; persistentVolumeClaim?: { claimName: string }; emptyDir?: Record<string, unknown> }[];
+  volumes?: { name: string; persistentVolumeClaim?: { claimName: string }; emptyDir?: Record<string, unknown>; secret?: { secretName: string } }[];
 }
 
 interface RunningPod {
@@ -144,10 +146,13 @@ export class TestKubelet {
   private onEvent(e: StoreEvent): void {
     if (e.resource.kind === 'PersistentVolumeClaim') {
       if (e.type === 'ADDED') this.bindClaim(e.object);
-      if (e.type === 'DELETED') rmSync(this.claimDir(e.object.metadata.namespace ?? '', e.object.metadata.name ?? ''), { recursive: true, force: true });
+      // The pod using it may still be writing into it for a moment (SIGTERM grace): retry on ENOTEMPTY/EBUSY.
+      if (e.type === 'DELETED') rmSync(this.claimDir(e.object.metadata.namespace ?? '', e.object.metadata.name ?? ''), { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
       // A pod waiting for this claim may now start.
       if (e.type === 'ADDED') for (const pod of this.options.store.list(this.options.store.type('Pod'), e.object.metadata.namespace)) this.admit(pod);
     }
+    // A pod waiting for this Secret may now start.
+    if (e.resource.kind === 'Secret' && e.type === 'ADDED') for (const pod of this.options.store.list(this.options.store.type('Pod'), e.object.metadata.namespace)) this.admit(pod);
     if (e.resource.kind !== 'Pod') return;
     const key = `${e.object.metadata.namespace}/${e.object.metadata.name}`;
     if (e.type === 'DELETED') {
@@ -181,6 +186,8 @@ export class TestKubelet {
     const claims = (spec.volumes ?? []).flatMap((v) => (v.persistentVolumeClaim === undefined ? [] : [v.persistentVolumeClaim.claimName]));
     const t = this.options.store.type('PersistentVolumeClaim');
     if (claims.some((c) => this.options.store.tryGet(t, ns, c) === undefined)) return; // Pending until its claims exist
+    const secrets = (spec.volumes ?? []).flatMap((v) => (v.secret === undefined ? [] : [v.secret.secretName]));
+    if (secrets.some((name) => this.options.store.tryGet(this.options.store.type('Secret'), ns, name) === undefined)) return; // and its Secrets
     mkdirSync(join(this.options.root, 'logs'), { recursive: true });
     const p: RunningPod = {
       key,
@@ -213,6 +220,7 @@ export class TestKubelet {
     const dirs = new Map<string, string>();
     for (const v of spec.volumes ?? []) {
       if (v.persistentVolumeClaim !== undefined) dirs.set(v.name, this.claimDir(p.ns, v.persistentVolumeClaim.claimName));
+      else if (v.secret !== undefined) dirs.set(v.name, this.secretDir(p, v.name, v.secret.secretName));
       else {
         const dir = join(this.options.root, 'pods', p.uid, v.name);
         mkdirSync(dir, { recursive: true });
@@ -220,6 +228,17 @@ export class TestKubelet {
       }
     }
     return dirs;
+  }
+
+  /** The Secret's data as files, one per key, decoded from base64 (what a secret volume shows a container). */
+  private secretDir(p: RunningPod, volume: string, secretName: string): string {
+    const secret = this.options.store.tryGet(this.options.store.type('Secret'), p.ns, secretName);
+    if (secret === undefined) throw new Error(`test kubelet: secret ${p.ns}/${secretName} not found`);
+    const dir = join(this.options.root, 'pods', p.uid, volume);
+    mkdirSync(dir, { recursive: true });
+    const data = (secret as { data?: Record<string, string> }).data ?? {};
+    for (const [file, value] of Object.entries(data)) writeFileSync(join(dir, file), Buffer.from(value, 'base64'), { mode: 0o600 });
+    return dir;
   }
 
   private argv(p: RunningPod, c: Container, dirs: Map<string, string>): string[] {

@@ -7,7 +7,7 @@
 import { etcdserverpb } from '@corvid/proto';
 import { LABEL_CLUSTER, LABEL_SCHEDULED, type EtcdCluster, type EtcdClusterStatus } from '../crd/types.js';
 import { ANNOTATION_SCHEDULED_TICK } from '../observe/observe.js';
-import { grpcCode, type EtcdClients } from '../observe/etcd-client.js';
+import { grpcCode, type MemberClients } from '../observe/etcd-client.js';
 import type { Action } from '../plan/decide.js';
 import type { ObservedCluster, ObservedEtcd } from '../plan/observed.js';
 import { idempotent, type EventInput, type Kube } from '../controller/kube.js';
@@ -15,7 +15,7 @@ import { clientEndpoint, clientService, memberClaim, memberPod, ownerRef, peerSe
 
 export interface ActContext {
   readonly kube: Kube;
-  readonly clients: EtcdClients;
+  readonly clients: MemberClients;
   readonly addressing: MemberAddressing;
 }
 

@@ -7,7 +7,7 @@
  * keeps a quorum. Every object carries the cluster label and a controller ownerReference, so deleting the
  * EtcdCluster garbage-collects them.
  */
-import type { V1PersistentVolumeClaim, V1Pod, V1PodDisruptionBudget, V1Service, V1Container } from '@kubernetes/client-node';
+import type { V1PersistentVolumeClaim, V1Pod, V1PodDisruptionBudget, V1Service, V1Container, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { ANNOTATION_BOOTSTRAP, API_VERSION, LABEL_CLUSTER, LABEL_MANAGED_BY, LABEL_MEMBER, type EtcdCluster } from '../crd/types.js';
 import type { Bootstrap } from '../plan/observed.js';
 import type { InitialPeer } from '../plan/decide.js';
@@ -20,6 +20,11 @@ export const DATA_DIR = `${DATA_MOUNT}/data`;
 /** Where a restore init container mounts the backup volume. */
 export const BACKUP_MOUNT = '/backup';
 export const MANAGER = 'corvid-operator';
+/** Where the TLS Secrets are mounted in member pods. */
+export const CLIENT_TLS_MOUNT = '/etc/etcd/tls/client';
+export const PEER_TLS_MOUNT = '/etc/etcd/tls/peer';
+/** The files a TLS Secret must hold: the kubernetes.io/tls keys plus the CA (cert-manager's layout). */
+export const TLS_SECRET_FILES = { ca: 'ca.crt', cert: 'tls.crt', key: 'tls.key' } as const;
 
 /**
  * How members are addressed. The default is the peer Service's DNS name for the pod
@@ -34,7 +39,10 @@ export const DNS_ADDRESSING: MemberAddressing = {
   host: (namespace, cluster, podName) => `${podName}.${cluster}-peer.${namespace}.svc`,
 };
 
-export const peerUrl = (a: MemberAddressing, c: EtcdCluster, pod: string): string => `http://${a.host(c.metadata.namespace, c.metadata.name, pod)}:${PEER_PORT}`;
+const clientScheme = (c: EtcdCluster): string => (c.spec.tls?.client === undefined ? 'http' : 'https');
+const peerScheme = (c: EtcdCluster): string => (c.spec.tls?.peer === undefined ? 'http' : 'https');
+
+export const peerUrl = (a: MemberAddressing, c: EtcdCluster, pod: string): string => `${peerScheme(c)}://${a.host(c.metadata.namespace, c.metadata.name, pod)}:${PEER_PORT}`;
 export const clientEndpoint = (a: MemberAddressing, c: EtcdCluster, pod: string): string => `${a.host(c.metadata.namespace, c.metadata.name, pod)}:${CLIENT_PORT}`;
 
 export function labelsFor(c: EtcdCluster, member?: string): Record<string, string> {
@@ -64,19 +72,49 @@ export interface MemberPodInput {
   readonly restoreFrom?: string | undefined;
 }
 
+/** etcd's TLS flags for the mounted Secrets: both sides verify the other's certificate against the CA. */
+function tlsFlags(c: EtcdCluster): string[] {
+  const client = c.spec.tls?.client === undefined ? [] : [
+    `--cert-file=${CLIENT_TLS_MOUNT}/${TLS_SECRET_FILES.cert}`,
+    `--key-file=${CLIENT_TLS_MOUNT}/${TLS_SECRET_FILES.key}`,
+    `--trusted-ca-file=${CLIENT_TLS_MOUNT}/${TLS_SECRET_FILES.ca}`,
+    '--client-cert-auth',
+  ];
+  const peer = c.spec.tls?.peer === undefined ? [] : [
+    `--peer-cert-file=${PEER_TLS_MOUNT}/${TLS_SECRET_FILES.cert}`,
+    `--peer-key-file=${PEER_TLS_MOUNT}/${TLS_SECRET_FILES.key}`,
+    `--peer-trusted-ca-file=${PEER_TLS_MOUNT}/${TLS_SECRET_FILES.ca}`,
+    '--peer-client-cert-auth',
+  ];
+  return [...client, ...peer];
+}
+
+/** The Secret volumes and their mounts for `spec.tls`. */
+function tlsVolumes(c: EtcdCluster): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+  const sides = [
+    { name: 'client-tls', secret: c.spec.tls?.client?.secretName, mountPath: CLIENT_TLS_MOUNT },
+    { name: 'peer-tls', secret: c.spec.tls?.peer?.secretName, mountPath: PEER_TLS_MOUNT },
+  ].filter((s): s is { name: string; secret: string; mountPath: string } => s.secret !== undefined);
+  return {
+    volumes: sides.map((s) => ({ name: s.name, secret: { secretName: s.secret } })),
+    mounts: sides.map((s) => ({ name: s.name, mountPath: s.mountPath, readOnly: true })),
+  };
+}
+
 function memberFlags(a: MemberAddressing, c: EtcdCluster, input: MemberPodInput): string[] {
   const self = peerUrl(a, c, input.podName);
   const initialCluster = [...input.peers, { name: input.podName, peerURL: self }].map((p) => `${p.name}=${p.peerURL}`).join(',');
   return [
     `--name=${input.podName}`,
     `--data-dir=${DATA_DIR}`,
-    `--listen-client-urls=http://0.0.0.0:${CLIENT_PORT}`,
-    `--advertise-client-urls=http://${a.host(c.metadata.namespace, c.metadata.name, input.podName)}:${CLIENT_PORT}`,
-    `--listen-peer-urls=http://0.0.0.0:${PEER_PORT}`,
+    `--listen-client-urls=${clientScheme(c)}://0.0.0.0:${CLIENT_PORT}`,
+    `--advertise-client-urls=${clientScheme(c)}://${a.host(c.metadata.namespace, c.metadata.name, input.podName)}:${CLIENT_PORT}`,
+    `--listen-peer-urls=${peerScheme(c)}://0.0.0.0:${PEER_PORT}`,
     `--initial-advertise-peer-urls=${self}`,
     `--initial-cluster=${initialCluster}`,
     `--initial-cluster-state=${input.bootstrap === 'existing' ? 'existing' : 'new'}`,
     `--initial-cluster-token=${c.metadata.uid}`,
+    ...tlsFlags(c),
     ...(c.spec.extraFlags ?? []),
   ];
 }
@@ -102,6 +140,7 @@ export function memberPod(a: MemberAddressing, c: EtcdCluster, input: MemberPodI
   if (input.restoreFrom !== undefined && restore === undefined) throw new Error(`restore from ${input.restoreFrom}: only volume:// backups can seed a cluster`);
   const t = c.spec.podTemplate ?? {};
   const binary = c.spec.runtime === 'etcd' ? 'etcd' : 'corvid';
+  const tls = tlsVolumes(c);
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -126,11 +165,12 @@ export function memberPod(a: MemberAddressing, c: EtcdCluster, input: MemberPodI
           ],
           readinessProbe: { tcpSocket: { port: CLIENT_PORT }, periodSeconds: 5 },
           ...(c.spec.resources === undefined ? {} : { resources: c.spec.resources }),
-          volumeMounts: [{ name: 'data', mountPath: DATA_MOUNT }],
+          volumeMounts: [{ name: 'data', mountPath: DATA_MOUNT }, ...tls.mounts],
         },
       ],
       volumes: [
         { name: 'data', persistentVolumeClaim: { claimName: input.podName } },
+        ...tls.volumes,
         ...(restore === undefined ? [] : [{ name: 'backup', persistentVolumeClaim: { claimName: restore.claimName, readOnly: true } }]),
       ],
     },

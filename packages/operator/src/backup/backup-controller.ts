@@ -9,6 +9,7 @@ import { clientEndpoint, type MemberAddressing } from '../act/resources.js';
 import type { EventInput, Kube } from '../controller/kube.js';
 import type { EtcdClients } from '../observe/etcd-client.js';
 import { observeEtcd } from '../observe/observe.js';
+import { memberClientsFor } from '../observe/client-tls.js';
 import { isHealthy } from '../plan/decide.js';
 import { deleteStored, saveSnapshot, store } from './snapshot.js';
 
@@ -66,14 +67,15 @@ async function takeBackup(ctx: BackupContext, b: EtcdBackup): Promise<void> {
   if (cluster === undefined) return fail(ctx, b, `EtcdCluster ${b.spec.clusterName} not found`);
   if (destination === undefined) return fail(ctx, b, 'no destination: set spec.destination or the cluster\'s spec.backup.destination');
   const pods = await ctx.kube.listPods(cluster.metadata.namespace, `${LABEL_CLUSTER}=${cluster.metadata.name}`);
-  const etcd = await observeEtcd(ctx.clients, ctx.addressing, cluster, pods.map((p) => p.metadata?.name ?? '').filter((n) => n !== ''));
+  const clients = await memberClientsFor(ctx.kube, ctx.clients, cluster);
+  const etcd = await observeEtcd(clients, ctx.addressing, cluster, pods.map((p) => p.metadata?.name ?? '').filter((n) => n !== ''));
   const healthy = (etcd?.members ?? []).filter((m) => isHealthy(m) && !m.isLearner && m.podName !== undefined);
   const member = healthy.find((m) => m.id !== etcd?.leaderId) ?? healthy[0];
   if (member?.podName === undefined) throw new Error(`no healthy member of ${cluster.metadata.name} to take backup ${b.metadata.name} from`);
   const startTime = new Date().toISOString();
   const running = await ctx.kube.replaceBackupStatus({ ...b, status: { phase: 'Running', member: member.podName, startTime } });
   try {
-    const api = ctx.clients.for(clientEndpoint(ctx.addressing, cluster, member.podName));
+    const api = clients.for(clientEndpoint(ctx.addressing, cluster, member.podName));
     const before = await api.status();
     const file = await saveSnapshot(api, join(ctx.scratchDir, `${b.metadata.uid}.db`));
     const revision = file.revision !== 0 ? file.revision : Number(before.header?.revision ?? 0n);

@@ -14,6 +14,7 @@ import { execute, type ActResult } from '../act/execute.js';
 import { DNS_ADDRESSING, MANAGER, type MemberAddressing } from '../act/resources.js';
 import { reconcileBackup } from '../backup/backup-controller.js';
 import { EtcdClients } from '../observe/etcd-client.js';
+import { memberClientsFor } from '../observe/client-tls.js';
 import { observe } from '../observe/observe.js';
 import { decide, type Action } from '../plan/decide.js';
 import { buildStatus, describeAction } from './status.js';
@@ -196,13 +197,14 @@ export class Operator {
   async reconcileCluster(ns: string, name: string): Promise<PassResult | undefined> {
     const c = await this.kube.getCluster(ns, name);
     if (c === undefined) return undefined;
-    const o = await observe({ kube: this.kube, clients: this.clients, addressing: this.addressing, nowMs: () => Date.now() }, c);
+    const clients = await memberClientsFor(this.kube, this.clients, c);
+    const o = await observe({ kube: this.kube, clients, addressing: this.addressing, nowMs: () => Date.now() }, c);
     const action = decide(o);
     let result: ActResult = { event: undefined };
     let error: string | undefined;
     if (action !== null) {
       try {
-        result = await execute({ kube: this.kube, clients: this.clients, addressing: this.addressing }, c, o, action);
+        result = await execute({ kube: this.kube, clients, addressing: this.addressing }, c, o, action);
         if (action.type !== 'Wait') this.log('info', 'step taken', { cluster: key(c), action: describeAction(action) });
       } catch (err) {
         error = err instanceof Error ? err.message : String(err);

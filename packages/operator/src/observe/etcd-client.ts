@@ -1,8 +1,10 @@
 /**
  * The operator's only way to reach members: the etcd v3 gRPC API (Cluster, Maintenance, KV.Compact) through
  * @corvid/proto's grpc-js clients, one channel per endpoint, every unary call under a deadline. Nothing here
- * is Corvid-specific, so the same code manages etcd 3.4.
+ * is Corvid-specific, so the same code manages etcd 3.4. A cluster with client TLS is reached with the
+ * client Secret's CA, certificate and key (`withTls`); a changed Secret opens new channels.
  */
+import { createHash } from 'node:crypto';
 import { credentials, Metadata, type ChannelCredentials, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { etcdserverpb } from '@corvid/proto';
 
@@ -39,18 +41,46 @@ export interface MemberApi {
   snapshot(): ClientReadableStream<etcdserverpb.SnapshotResponse>;
 }
 
-/** One set of clients per member endpoint (`host:port`), reused across passes; `close()` at shutdown. */
-export class EtcdClients {
-  private readonly byEndpoint = new Map<string, { api: MemberApi; close: () => void }>();
+/** PEM material for a TLS client (a client Secret's `ca.crt`, `tls.crt` and `tls.key`). */
+export interface ClientTls {
+  readonly ca: Buffer;
+  readonly cert: Buffer;
+  readonly key: Buffer;
+}
 
-  constructor(private readonly creds: ChannelCredentials = credentials.createInsecure()) {}
+/** Clients for one cluster's member endpoints (`host:port`), plain text or TLS as the cluster asks. */
+export interface MemberClients {
+  for(endpoint: string): MemberApi;
+  /** Drops an endpoint's channels (a deleted pod's member). */
+  forget(endpoint: string): void;
+}
+
+const fingerprint = (tls: ClientTls | undefined): string =>
+  tls === undefined ? 'plaintext' : createHash('sha256').update(tls.ca).update(tls.cert).update(tls.key).digest('hex');
+
+/** One set of clients per member endpoint, reused across passes; `close()` at shutdown. */
+export class EtcdClients implements MemberClients {
+  private readonly byEndpoint = new Map<string, { api: MemberApi; close: () => void; fingerprint: string }>();
 
   for(endpoint: string): MemberApi {
+    return this.open(endpoint, undefined);
+  }
+
+  /** The same cache, reaching endpoints with `tls` (undefined: plain text). */
+  withTls(tls: ClientTls | undefined): MemberClients {
+    return { for: (endpoint) => this.open(endpoint, tls), forget: (endpoint) => this.forget(endpoint) };
+  }
+
+  private open(endpoint: string, tls: ClientTls | undefined): MemberApi {
+    const print = fingerprint(tls);
     const known = this.byEndpoint.get(endpoint);
-    if (known !== undefined) return known.api;
-    const cluster = new etcdserverpb.ClusterClient(endpoint, this.creds);
-    const maintenance = new etcdserverpb.MaintenanceClient(endpoint, this.creds, { 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
-    const kv = new etcdserverpb.KVClient(endpoint, this.creds);
+    if (known?.fingerprint === print) return known.api;
+    // New, or its credentials changed (a rotated Secret, TLS switched on): close the old channels.
+    if (known !== undefined) this.forget(endpoint);
+    const creds: ChannelCredentials = tls === undefined ? credentials.createInsecure() : credentials.createSsl(tls.ca, tls.key, tls.cert);
+    const cluster = new etcdserverpb.ClusterClient(endpoint, creds);
+    const maintenance = new etcdserverpb.MaintenanceClient(endpoint, creds, { 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+    const kv = new etcdserverpb.KVClient(endpoint, creds);
     const api: MemberApi = {
       status: () => unary(maintenance.status.bind(maintenance), etcdserverpb.StatusRequest.fromPartial({})),
       memberList: () => unary(cluster.memberList.bind(cluster), etcdserverpb.MemberListRequest.fromPartial({})),
@@ -69,11 +99,10 @@ export class EtcdClients {
       maintenance.close();
       kv.close();
     };
-    this.byEndpoint.set(endpoint, { api, close });
+    this.byEndpoint.set(endpoint, { api, close, fingerprint: print });
     return api;
   }
 
-  /** Drops an endpoint's channels (a deleted pod's member). */
   forget(endpoint: string): void {
     this.byEndpoint.get(endpoint)?.close();
     this.byEndpoint.delete(endpoint);

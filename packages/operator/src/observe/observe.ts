@@ -10,7 +10,7 @@ import { ANNOTATION_BOOTSTRAP, LABEL_CLUSTER, LABEL_SCHEDULED, withDefaults, typ
 import { clientEndpoint, peerUrl, type MemberAddressing } from '../act/resources.js';
 import type { Kube } from '../controller/kube.js';
 import type { Bootstrap, MemberProbe, ObservedBackup, ObservedCluster, ObservedEtcd, ObservedMember, ObservedPod } from '../plan/observed.js';
-import type { EtcdClients } from './etcd-client.js';
+import type { MemberClients } from './etcd-client.js';
 
 export const ANNOTATION_SCHEDULED_TICK = 'etcd.corvid.dev/scheduled-tick';
 
@@ -55,7 +55,7 @@ function toProbe(s: etcdserverpb.StatusResponse): MemberProbe {
 }
 
 /** Status of every candidate endpoint, in parallel; a member that does not answer maps to undefined. */
-async function probeAll(clients: EtcdClients, endpoints: readonly string[]): Promise<Map<string, etcdserverpb.StatusResponse>> {
+async function probeAll(clients: MemberClients, endpoints: readonly string[]): Promise<Map<string, etcdserverpb.StatusResponse>> {
   const results = await Promise.allSettled(endpoints.map((e) => clients.for(e).status()));
   const out = new Map<string, etcdserverpb.StatusResponse>();
   results.forEach((r, i) => {
@@ -64,7 +64,7 @@ async function probeAll(clients: EtcdClients, endpoints: readonly string[]): Pro
   return out;
 }
 
-export async function observeEtcd(clients: EtcdClients, addressing: MemberAddressing, c: EtcdCluster, podNames: readonly string[]): Promise<ObservedEtcd | undefined> {
+export async function observeEtcd(clients: MemberClients, addressing: MemberAddressing, c: EtcdCluster, podNames: readonly string[]): Promise<ObservedEtcd | undefined> {
   const endpointOf = (pod: string): string => clientEndpoint(addressing, c, pod);
   const statuses = await probeAll(clients, podNames.map(endpointOf));
   if (statuses.size === 0) return undefined;
@@ -100,7 +100,8 @@ export async function observeEtcd(clients: EtcdClients, addressing: MemberAddres
 
 export interface ObserveContext {
   readonly kube: Kube;
-  readonly clients: EtcdClients;
+  /** The cluster's member clients (with its client TLS, if any). */
+  readonly clients: MemberClients;
   readonly addressing: MemberAddressing;
   readonly nowMs: () => number;
 }

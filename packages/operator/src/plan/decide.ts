@@ -64,9 +64,6 @@ const memberLabel = (m: ObservedMember): string => m.name !== '' ? m.name : (m.p
 
 export function decide(o: ObservedCluster): Action | null {
   if (o.deleting) return null;
-  // TODO(#9): member TLS from Secrets (pod flags and the operator's own channel credentials) is not built yet;
-  // refusing is safer than starting plaintext members for a spec that asked for TLS.
-  if (o.spec.tls?.client !== undefined || o.spec.tls?.peer !== undefined) return wait('TLSNotSupported', 'spec.tls is not implemented by this operator version');
   if (!o.services.peer) return { type: 'CreateService', service: 'peer' };
   if (!o.services.client) return { type: 'CreateService', service: 'client' };
   const minAvailable = quorum(o.spec.replicas);

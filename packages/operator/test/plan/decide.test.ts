@@ -103,7 +103,7 @@ const summary = (a: Action | null): string | null => {
 
 const TABLE: readonly [string, ObservedCluster, string | null][] = [
   ['steady 3 of 3: nothing', cluster(three), null],
-  ['spec.tls (not built yet): refused, nothing started', { ...cluster([], { etcd: false, spec: { tls: { client: { secretName: 's' } } } }), pods: [], claims: [] }, 'Wait TLSNotSupported'],
+  ['spec.tls: seeded like any cluster (TLS is in the pod spec and the operator\'s channel, not a planner step)', { ...cluster([], { etcd: false, spec: { tls: { client: { secretName: 's' }, peer: { secretName: 'p' } } } }), pods: [], claims: [] }, 'CreateMember a-0 new []'],
   ['services first', { ...cluster(three), services: { peer: false, client: true } }, 'CreateService'],
   ['PDB tracks the quorum of the declared size', { ...cluster(three), pdbMinAvailable: 1 }, 'ApplyPodDisruptionBudget'],
   ['nothing exists: seed member 0', { ...cluster([], { etcd: false }), pods: [], claims: [] }, 'CreateMember a-0 new []'],
