@@ -196,11 +196,12 @@ async function underCorruptAlarm(cluster: Cluster): Promise<string[]> {
   const endpoint = (await cluster.leader()).endpoint;
   const slot = cluster.slots[0] as Slot;
   const seen: string[] = [];
-  const run = async (...args: string[]): Promise<void> => {
-    const r = await etcdctl(endpoint, args);
+  const runWith = async (stdin: string | undefined, ...args: string[]): Promise<void> => {
+    const r = await etcdctl(endpoint, args, stdin);
     const errors = r.stderr.split('\n').filter((l) => l.startsWith('Error:'));
-    seen.push(`${args.join(' ')} → ${r.code} ${r.stdout.trim()} ${errors.join(' ')}`.trim());
+    seen.push(`${args.join(' ')} → ${r.code} ${r.stdout.trim().replaceAll('\n', '|')} ${errors.join(' ')}`.trim());
   };
+  const run = async (...args: string[]): Promise<void> => runWith(undefined, ...args);
   await run('put', 'k', 'v');
   await raiseCorrupt(endpoint);
   await run('alarm', 'list');
@@ -210,6 +211,9 @@ async function underCorruptAlarm(cluster: Cluster): Promise<string[]> {
   await run('lease', 'grant', '10');
   await run('get', 'k', '--print-value-only');
   await run('get', 'k', '--print-value-only', '--consistency=s');
+  // A read-only txn is served (etcd answers it outside the log); one that writes is refused.
+  await runWith('value("k") = "v"\n\nget k\n\nget k\n\n', 'txn', '--interactive=false');
+  await runWith('value("k") = "v"\n\nput k v4\n\nget k\n\n', 'txn', '--interactive=false');
   seen.push(`/health ${await health(slot)}`);
   await run('alarm', 'disarm');
   await run('alarm', 'list');
@@ -232,6 +236,8 @@ test('etcd and corvid: the same answers while the CORRUPT alarm is raised, and a
     'lease grant 10 → 1  Error: failed to grant lease (etcdserver: corrupt cluster)',
     'get k --print-value-only → 0 v',
     'get k --print-value-only --consistency=s → 0 v',
+    'txn --interactive=false → 0 SUCCESS||k|v',
+    'txn --interactive=false → 1  Error: etcdserver: corrupt cluster',
     '/health 503 "{\\"health\\":\\"false\\"}\\n"',
     'alarm disarm → 0 alarm:CORRUPT',
     'alarm list → 0',

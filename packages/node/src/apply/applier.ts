@@ -6,7 +6,7 @@
  * member-local config), so the same log gives byte-identical state on every member.
  */
 import { corvidpb, etcdserverpb } from '@corvid/proto';
-import { AlarmStore, requestCost } from '../alarm/index.js';
+import { AlarmStore, refusedUnderCorrupt, requestCost } from '../alarm/index.js';
 import { AuthStore } from '../auth/index.js';
 import { MembershipStore } from '../cluster/index.js';
 import { assert, CorvidError, isCorvidError } from '../errors/index.js';
@@ -255,12 +255,12 @@ export class Applier {
 
 /**
  * What a raised alarm refuses, as etcd's narrowed appliers do: under CORRUPT every store change
- * (applierV3Corrupt); under NOSPACE puts, txns whose puts cost space, and lease grants
+ * (applierV3Corrupt, alarm/corrupt.ts); under NOSPACE puts, txns whose puts cost space, and lease grants
  * (applierV3Capped). Deletes, compaction and read-only txns go on, so space can be freed.
  */
 function refusedByAlarm(alarms: AlarmStore, op: corvidpb.InternalRequest['request']): CorvidError | undefined {
   if (op === undefined) return undefined;
-  if (alarms.isRaised(etcdserverpb.AlarmType.CORRUPT)) return new CorvidError('Corrupt');
+  if (alarms.isRaised(etcdserverpb.AlarmType.CORRUPT) && refusedUnderCorrupt(op)) return new CorvidError('Corrupt');
   if (!alarms.isRaised(etcdserverpb.AlarmType.NOSPACE)) return undefined;
   const costsSpace = op.$case === 'put' || op.$case === 'leaseGrant' || (op.$case === 'txn' && requestCost(op) > 0);
   return costsSpace ? new CorvidError('NoSpace') : undefined;
