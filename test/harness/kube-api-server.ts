@@ -16,15 +16,21 @@
  *   points to a deleted owner;
  * - merge-patch (application/merge-patch+json and, treated the same, strategic-merge-patch) on main and status;
  * - custom resources are defaulted, pruned and validated with their CRD's openAPIV3Schema;
- * - a Secret's stringData is merged into data (base64) and not stored.
+ * - a Secret's stringData is merged into data (base64) and not stored;
+ * - discovery (kube/discovery.ts): /api, /apis, /api/v1, /apis/<group>[/<version>] and /version, legacy
+ *   form, so the real kubectl maps kinds to resources (test/operator/kubectl.test.ts).
  * It does not do: authentication/authorization, admission webhooks, server-side apply, JSON patch,
- * deleteCollection, field managers, graceful pod deletion (pods go at once; the test kubelet kills them),
- * the pvc-protection finalizer, discovery documents, protobuf, or any controller besides garbage collection.
+ * deleteCollection, field managers, fieldValidation=Strict (unknown fields of custom resources are pruned),
+ * graceful pod deletion (pods go at once; the test kubelet kills them), the pvc-protection finalizer,
+ * aggregated discovery, OpenAPI documents (/openapi/v2, /openapi/v3: kubectl needs --validate=false),
+ * protobuf, namespace lifecycle (objects may be created in a namespace that does not exist), or any controller
+ * besides garbage collection (a CRD object does not start serving its kind; a Deployment starts no pods).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { applyDefaults, prune, validate, type JsonSchema } from './kube/openapi-schema.js';
+import { discoveryDocument } from './kube/discovery.js';
 
 /** A kind the server serves. */
 export interface ResourceType {
@@ -81,6 +87,17 @@ export const CORE_TYPES: readonly ResourceType[] = [
   { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true, statusSubresource: false },
   { group: 'policy', version: 'v1', plural: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', namespaced: true, statusSubresource: true },
   { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true, statusSubresource: false },
+  // The other kinds of deploy/ (what `kubectl apply -k deploy/` reads and writes): stored with the generic
+  // semantics only — no namespace lifecycle, no RBAC enforcement, no Deployment controller, a CRD does not
+  // start serving its kind.
+  { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false, statusSubresource: true },
+  { group: '', version: 'v1', plural: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true, statusSubresource: false },
+  { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment', namespaced: true, statusSubresource: true },
+  { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles', kind: 'ClusterRole', namespaced: false, statusSubresource: false },
+  { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterrolebindings', kind: 'ClusterRoleBinding', namespaced: false, statusSubresource: false },
+  { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'roles', kind: 'Role', namespaced: true, statusSubresource: false },
+  { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'rolebindings', kind: 'RoleBinding', namespaced: true, statusSubresource: false },
+  { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false, statusSubresource: true },
 ];
 
 const apiVersionOf = (t: ResourceType): string => (t.group === '' ? t.version : `${t.group}/${t.version}`);
@@ -500,6 +517,8 @@ export class KubeApiServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
+    const discovery = req.method === 'GET' ? discoveryDocument(this.store.types, url.pathname, `127.0.0.1:${this.port}`) : undefined;
+    if (discovery !== undefined) return this.send(res, 200, discovery);
     const r = route(this.store, url.pathname);
     if (r === undefined) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     const { resource: t, namespace: ns, name, subresource } = r;
