@@ -17,11 +17,6 @@ jest.setTimeout(120_000);
 const healthyVoters = (c: EtcdCluster): number => (c.status?.members ?? []).filter((m) => !m.learner && m.healthy).length;
 const GRPC_OUT_OF_RANGE = 11;
 const RETAIN = 20;
-/**
- * Defragmentation (a requested round, and NOSPACE recovery) needs Maintenance.Defragment, which Corvid does
- * not serve yet (TODO(#9): add 'corvid' here when it lands); compaction runs on both.
- */
-const DEFRAGMENTS: ReadonlySet<string> = new Set(['etcd']);
 
 describe.each(['etcd', 'corvid'] as const)('maintenance with %s members', (runtime) => {
   let env: OperatorEnv;
@@ -32,8 +27,6 @@ describe.each(['etcd', 'corvid'] as const)('maintenance with %s members', (runti
   afterAll(async () => {
     await env?.cleanup();
   });
-  const defragTest = DEFRAGMENTS.has(runtime) ? test : test.skip;
-
   test('compaction policy (revision mode) compacts, keeping the last revisions', async () => {
     await env.createCluster('delta', { replicas: 3, compaction: { mode: 'revision', retention: String(RETAIN) } });
     await env.waitForCluster('delta', (c) => healthyVoters(c) === 3 && (c.status?.members ?? []).length === 3, 60_000, 'delta: 3 healthy voters');
@@ -52,7 +45,7 @@ describe.each(['etcd', 'corvid'] as const)('maintenance with %s members', (runti
     expect((await env.events('delta')).some((e) => e.reason === 'Compacted')).toBe(true);
   });
 
-  defragTest('a requested defragmentation goes member by member, leader last', async () => {
+  test('a requested defragmentation goes member by member, leader last', async () => {
     // The operator may write the object's status between our read and our write: a 409 means read again, as kubectl does.
     let leader: string | undefined;
     await waitFor(async () => {
@@ -77,7 +70,7 @@ describe.each(['etcd', 'corvid'] as const)('maintenance with %s members', (runti
     expect((await env.operator.reconcileCluster(NAMESPACE, 'delta'))?.action).toBeNull();
   });
 
-  defragTest('NOSPACE: compacted, defragmented and disarmed by the operator, then writes succeed again', async () => {
+  test('NOSPACE: compacted, defragmented and disarmed by the operator, then writes succeed again', async () => {
     await env.createCluster('epsilon', { replicas: 1, extraFlags: ['--quota-backend-bytes=1048576'] });
     await env.waitForCluster('epsilon', (c) => healthyVoters(c) === 1, 30_000, 'epsilon available');
     const endpoint = `${env.kubelet.ipFor(NAMESPACE, 'epsilon-0')}:2379`;
