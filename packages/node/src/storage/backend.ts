@@ -376,13 +376,14 @@ export class Backend {
     const copyGate = closedGate();
     this.copyGate = copyGate;
     const suspended: EnvSharer[] = [];
+    let copies: number;
     try {
       await Promise.allSettled([...this.copies]);
       for (const sharer of this.sharers) {
         await sharer.suspend();
         suspended.push(sharer);
       }
-      await this.swapForCompactCopy(writer);
+      copies = await this.swapForCompactCopy(writer);
     } finally {
       for (const sharer of suspended) sharer.resume();
       this.copyGate = null;
@@ -396,6 +397,7 @@ export class Backend {
       sizeBytesAfter: this.sizeBytes(),
       sizeInUseBytesAfter: this.sizeInUseBytes(),
       tookMs: performance.now() - startedMs,
+      copies,
     };
     logger?.info('defragmented', {
       path: this.path,
@@ -404,12 +406,13 @@ export class Backend {
       'current-db-size-in-use-bytes-diff': result.sizeInUseBytesAfter - result.sizeInUseBytesBefore,
       'current-db-size-in-use-bytes': result.sizeInUseBytesAfter,
       took: `${result.tookMs.toFixed(3)}ms`,
+      copies,
     });
     return result;
   }
 
-  /** Steps 3–5 of `defragment`: holds the writers, copies, swaps, lets the writers go. */
-  private async swapForCompactCopy(writer: WriteHold | undefined): Promise<void> {
+  /** Steps 3–5 of `defragment`: holds the writers, copies, swaps, lets the writers go; returns the copies made. */
+  private async swapForCompactCopy(writer: WriteHold | undefined): Promise<number> {
     const copyDir = defragCopyDir(this.path);
     const writeGate = closedGate();
     writer?.pause();
@@ -430,7 +433,7 @@ export class Backend {
         // from the copy: copy again. Checked in the turn of the swap, so none can follow it.
         if (this.committedSeq === seqAtCopy) {
           this.swapSync(copy);
-          break;
+          return attempt;
         }
         if (attempt === MAX_DEFRAG_COPIES) throw new Error(`defragment: writes went on during ${attempt} copies`); // UNKNOWN, as etcd answers a failed defrag
       }

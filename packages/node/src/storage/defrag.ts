@@ -36,6 +36,8 @@ export interface DefragResult {
   readonly sizeBytesAfter: number;
   readonly sizeInUseBytesAfter: number;
   readonly tookMs: number;
+  /** Compact copies made: more than 1 when a write landed during a copy (which was then made again). */
+  readonly copies: number;
 }
 
 /** Where the compact copy is written: beside the environment directory, so the rename stays on one file system. */
