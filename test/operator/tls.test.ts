@@ -8,7 +8,8 @@
  * tls.crt and tls.key; the test kubelet materialises the Secret volumes as files. A 3-member cluster is created
  * through learners and promotions (so every step, and the status, went through the operator's TLS channel),
  * then checked from outside: MemberList shows https peer URLs, a TLS client with the certificate writes and
- * reads, a plain-text client and a TLS client without a certificate are refused.
+ * reads, a plain-text client and a TLS client without a certificate are refused; a backup is taken (the
+ * snapshot streamed over the operator's TLS channel).
  */
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { credentials, Metadata, type ChannelCredentials } from '@grpc/grpc-js';
@@ -16,6 +17,7 @@ import { etcdserverpb } from '@corvid/proto';
 import { startOperatorEnv, NAMESPACE, type OperatorEnv } from '../harness/kube/operator-env.js';
 import { MemberCerts } from '../harness/kube/member-certs.js';
 import { bytes, outcome } from '../harness/grpc.js';
+import { waitFor } from '../harness/wait.js';
 import type { EtcdCluster } from '../../packages/operator/src/index.js';
 
 jest.setTimeout(120_000);
@@ -50,6 +52,7 @@ describe.each(['etcd', 'corvid'] as const)('spec.tls with %s members', (runtime)
     certs.makeMemberCert('peer', 'peer-ca', ips, dns);
     await env.core.createNamespacedSecret({ namespace: NAMESPACE, body: certs.secret('sec-client-tls', 'client-ca', 'client') });
     await env.core.createNamespacedSecret({ namespace: NAMESPACE, body: certs.secret('sec-peer-tls', 'peer-ca', 'peer') });
+    await env.core.createNamespacedPersistentVolumeClaim({ namespace: NAMESPACE, body: { metadata: { name: 'backups' }, spec: { accessModes: ['ReadWriteMany'], resources: { requests: { storage: '1Gi' } } } } });
   });
   afterAll(async () => {
     await env?.cleanup();
@@ -108,5 +111,16 @@ describe.each(['etcd', 'corvid'] as const)('spec.tls with %s members', (runtime)
       refused.close();
       expect(r.ok ? 'served' : r.code).toBe(GRPC_UNAVAILABLE);
     }
+  });
+
+  test('a backup streams the snapshot over the operator\'s TLS channel', async () => {
+    await env.custom.createNamespacedCustomObject({ group: 'etcd.corvid.dev', version: 'v1alpha1', namespace: NAMESPACE, plural: 'etcdbackups', body: { apiVersion: 'etcd.corvid.dev/v1alpha1', kind: 'EtcdBackup', metadata: { name: 'sec-b' }, spec: { clusterName: NAME, destination: { volume: { claimName: 'backups', path: env.backupDir } } } } });
+    const b = await waitFor(async () => {
+      const x = await env.getBackup('sec-b');
+      return x.status?.phase === 'Succeeded' || x.status?.phase === 'Failed' ? x : undefined;
+    }, 30_000, 'the backup over TLS');
+    expect(b.status?.message).toBeUndefined();
+    expect(b.status?.phase).toBe('Succeeded');
+    expect(b.status?.sizeBytes).toBeGreaterThan(0);
   });
 });
