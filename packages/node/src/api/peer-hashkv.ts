@@ -32,18 +32,22 @@ export function createHashKvPeerService(deps: HashKvPeerDeps): Pick<etcdserverpb
 /**
  * Asks one member for its HashKV at `revision`, trying its peer URLs in turn (etcd's
  * getPeerHashKVs). Rejects with the CorvidError of the last URL's answer (Compacted, FutureRev,
- * or Timeout when none answered).
+ * or Timeout when none answered or `signal` aborted the call).
  */
-export async function fetchPeerHashKV(peerUrls: readonly string[], revision: number, timeoutMs: number, channel: ChannelCredentials = credentials.createInsecure()): Promise<etcdserverpb.HashKVResponse> {
+export async function fetchPeerHashKV(peerUrls: readonly string[], revision: number, timeoutMs: number, signal: AbortSignal, channel: ChannelCredentials = credentials.createInsecure()): Promise<etcdserverpb.HashKVResponse> {
   let last: unknown = new Error('no peer URL');
   for (const url of peerUrls) {
+    if (signal.aborted) break;
     const client = new etcdserverpb.MaintenanceClient(new URL(url).host, channel);
     try {
       return await new Promise<etcdserverpb.HashKVResponse>((resolve, reject) => {
-        client.hashKv({ revision: BigInt(revision) }, new Metadata(), { deadline: new Date(Date.now() + timeoutMs) }, (err: ServiceError | null, res?: etcdserverpb.HashKVResponse) => {
+        const call = client.hashKv({ revision: BigInt(revision) }, new Metadata(), { deadline: new Date(Date.now() + timeoutMs) }, (err: ServiceError | null, res?: etcdserverpb.HashKVResponse) => {
+          signal.removeEventListener('abort', cancel);
           if (err !== null || res === undefined) reject(err ?? new Error('empty answer'));
           else resolve(res);
         });
+        const cancel = (): void => call.cancel();
+        signal.addEventListener('abort', cancel, { once: true });
       });
     } catch (err) {
       last = err;

@@ -30,8 +30,8 @@ export interface CorruptCheckDeps {
   readonly localHash: () => Promise<HashKvResult>;
   /** The other members (etcd's cluster.Members() without itself). */
   readonly peers: () => readonly CorruptCheckPeer[];
-  /** One peer's HashKV at `revision`; rejects with Compacted, FutureRev or Timeout. */
-  readonly fetchPeer: (peerUrls: readonly string[], revision: number) => Promise<etcdserverpb.HashKVResponse>;
+  /** One peer's HashKV at `revision`; rejects with Compacted, FutureRev or Timeout (also once `signal` aborts). */
+  readonly fetchPeer: (peerUrls: readonly string[], revision: number, signal: AbortSignal) => Promise<etcdserverpb.HashKVResponse>;
   readonly logger: Logger;
 }
 
@@ -54,13 +54,13 @@ interface PeerAnswer {
 /** What a starting member refuses to start with (etcd's CheckInitialHashKV). */
 export class DataInconsistencyError extends Error {}
 
-async function peerHashes(deps: CorruptCheckDeps, revision: number): Promise<PeerAnswer[]> {
+async function peerHashes(deps: CorruptCheckDeps, revision: number, signal: AbortSignal): Promise<PeerAnswer[]> {
   const peers = deps.peers().filter((p) => p.ID !== deps.memberId && p.peerURLs.length > 0);
   return Promise.all(peers.map(async (peer): Promise<PeerAnswer> => {
     try {
-      return { peer, resp: await deps.fetchPeer(peer.peerURLs, revision) };
+      return { peer, resp: await deps.fetchPeer(peer.peerURLs, revision, signal) };
     } catch (err) {
-      deps.logger.warn('failed hash kv request', { 'local-member-id': formatId(deps.memberId), 'requested-revision': revision, 'remote-peer-endpoints': peer.peerURLs, error: isCorvidError(err) ? err.code : String(err) });
+      deps.logger.warn('failed hash kv request', { 'local-member-id': formatId(deps.memberId), 'requested-revision': revision, 'remote-peer-endpoints': peer.peerURLs, error: err instanceof Error ? err.message : String(err) });
       return { peer, err };
     }
   }));
@@ -78,7 +78,7 @@ export async function checkInitialHashKV(deps: CorruptCheckDeps): Promise<void> 
   }
   const { hash: h, revision: rev, compactRevision: crev } = mine;
   let mismatch = 0;
-  for (const { peer, resp, err } of await peerHashes(deps, rev)) {
+  for (const { peer, resp, err } of await peerHashes(deps, rev, new AbortController().signal)) {
     const fields = { 'local-member-id': local, 'local-member-revision': rev, 'local-member-compact-revision': crev, 'local-member-hash': h, 'remote-peer-id': formatId(peer.ID), 'remote-peer-endpoints': peer.peerURLs };
     if (resp !== undefined) {
       const remote = { ...fields, 'remote-peer-revision': Number(resp.header?.revision ?? 0n), 'remote-peer-compact-revision': Number(resp.compactRevision), 'remote-peer-hash': resp.hash };
@@ -107,9 +107,9 @@ export type CheckOutcome = { readonly peersChecked: number } & ({ readonly corru
  * hash changed at an unchanged revision, else a peer ahead of it, with a newer compaction, or with
  * another hash under the leader's first compact revision). Peers that did not answer are skipped.
  */
-export async function checkHashKV(deps: CorruptCheckDeps & Pick<CorruptionMonitorDeps, 'readBarrier'>): Promise<CheckOutcome> {
+export async function checkHashKV(deps: CorruptCheckDeps & Pick<CorruptionMonitorDeps, 'readBarrier'>, signal: AbortSignal = new AbortController().signal): Promise<CheckOutcome> {
   const { hash: h, revision: rev, compactRevision: crev } = await deps.localHash();
-  const answers = await peerHashes(deps, rev);
+  const answers = await peerHashes(deps, rev, signal);
   await deps.readBarrier();
   const { hash: h2, revision: rev2, compactRevision: crev2 } = await deps.localHash();
   let found: bigint | undefined;
@@ -167,7 +167,8 @@ export class CorruptionMonitor {
   private readonly metrics;
   private timer: NodeJS.Timeout | null = null;
   private pass: Promise<void> | null = null;
-  private closed = false;
+  /** Aborted at close: a check in flight stops waiting for its peers. */
+  private readonly closing = new AbortController();
 
   constructor(private readonly deps: CorruptionMonitorDeps) {
     this.metrics = createMetrics(deps.registry);
@@ -180,14 +181,14 @@ export class CorruptionMonitor {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
+    this.closing.abort();
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
     await this.pass;
   }
 
   private tick(): void {
-    if (this.closed || this.pass !== null || !this.deps.isLeader()) return;
+    if (this.closing.signal.aborted || this.pass !== null || !this.deps.isLeader()) return;
     this.pass = this.runCheck().finally(() => {
       this.pass = null;
     });
@@ -196,7 +197,8 @@ export class CorruptionMonitor {
   private async runCheck(): Promise<void> {
     const endTimer = this.metrics.duration.startTimer();
     try {
-      const outcome = await checkHashKV(this.deps);
+      const outcome = await checkHashKV(this.deps, this.closing.signal);
+      if (this.closing.signal.aborted) return;
       endTimer();
       this.metrics.checks.inc({ result: outcome.corrupt ? 'corrupt' : 'ok' });
       if (outcome.corrupt) {

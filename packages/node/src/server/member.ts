@@ -121,7 +121,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   const { memberId, clusterId } = plan.identity;
   const corruptCheck: CorruptCheckDeps = {
     memberId, logger, localHash: () => kv.hashKVInPool(0), peers: () => applier.members.list(),
-    fetchPeer: (urls, rev) => fetchPeerHashKV(urls, rev, requestTimeoutMs(config), peerChannel),
+    fetchPeer: (urls, rev, signal) => fetchPeerHashKV(urls, rev, requestTimeoutMs(config), signal, peerChannel),
   };
   if (config.initialCorruptCheck && memberInitialized) {
     try {

@@ -120,6 +120,26 @@ describe('CorruptionMonitor', () => {
     expect(checks?.values.find((v) => v.labels['result'] === 'corrupt')?.value).toBeGreaterThanOrEqual(2);
   });
 
+  it('close() stops a check that waits for a peer, and counts nothing for it', async () => {
+    const registry = new Registry();
+    let asking = false;
+    const monitor = new CorruptionMonitor({
+      ...deps([at(7, 10, 3)], {}), intervalMs: 5, isLeader: () => true, registry, raiseCorrupt: async () => undefined,
+      // A partitioned peer: no answer until the call is cancelled.
+      fetchPeer: async (_urls, _rev, signal) => new Promise((_, reject) => {
+        asking = true;
+        signal.addEventListener('abort', () => reject(new CorvidError('Timeout')), { once: true });
+      }),
+    });
+    monitor.start();
+    const deadline = Date.now() + 5000;
+    while (!asking && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(asking).toBe(true);
+    await monitor.close();
+    const checks = await registry.getSingleMetric('corvid_server_corruption_checks_total')?.get();
+    expect(checks?.values).toEqual([]);
+  });
+
   it('does nothing on a follower', async () => {
     const registry = new Registry();
     let asked = 0;
