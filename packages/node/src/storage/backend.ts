@@ -380,8 +380,9 @@ export class Backend {
     try {
       await Promise.allSettled([...this.copies]);
       for (const sharer of this.sharers) {
-        await sharer.suspend();
+        // Resumed even if its suspension fails half-way (some workers gone, the rest to restart).
         suspended.push(sharer);
+        await sharer.suspend();
       }
       copies = await this.swapForCompactCopy(writer);
     } finally {
@@ -451,22 +452,34 @@ export class Backend {
    * old file or the new one.
    */
   private swapSync(copy: string): void {
-    // With no asynchronous write pending (this backend makes none) lmdb-js closes at once and
-    // returns a settled promise; anything else would leave reads facing a closing environment.
-    void this.root.close();
-    assert((this.root as unknown as { status: string }).status === 'closed', 'the environment closes synchronously');
+    // Only a failed rename leaves a usable environment (the old file, reopened). After any other
+    // failure whatever is open is not to be written to: the backend counts as closed, so the next
+    // write (the Ready loop's apply) fails and the member stops.
+    let oldFileReopened = false;
     try {
-      renameSync(copy, join(this.path, 'data.mdb'));
-      fsyncDir(this.path);
-    } finally {
-      this.env = openEnv(this.path, this.mapSizeBytes);
-      this.sizeBytesCache = undefined;
-      this.sizeInUseBytesCache = undefined;
+      // With no asynchronous write pending (this backend makes none) lmdb-js closes at once and
+      // returns a settled promise; anything else would leave reads facing a closing environment.
+      void this.root.close();
+      assert((this.root as unknown as { status: string }).status === 'closed', 'the environment closes synchronously');
+      let renamed = false;
+      try {
+        renameSync(copy, join(this.path, 'data.mdb'));
+        renamed = true;
+        fsyncDir(this.path);
+      } finally {
+        this.env = openEnv(this.path, this.mapSizeBytes);
+        this.sizeBytesCache = undefined;
+        this.sizeInUseBytesCache = undefined;
+        oldFileReopened = !renamed;
+      }
+      // lmdb-js shares one native environment per path: had any handle stayed open, the reopen
+      // would have joined the old file. The new one ends where the copy ends.
+      const stats = this.root.getStats() as LmdbStats;
+      assert(stats.lastPageNumber !== undefined && (stats.lastPageNumber + 1) * stats.pageSize <= this.sizeBytes(), 'the reopened environment is the compact copy');
+    } catch (err) {
+      if (!oldFileReopened) this.closed = true;
+      throw err;
     }
-    // lmdb-js shares one native environment per path: had any handle stayed open, the reopen
-    // would have joined the old file. The new one ends where the copy ends.
-    const stats = this.root.getStats() as LmdbStats;
-    assert(stats.lastPageNumber !== undefined && (stats.lastPageNumber + 1) * stats.pageSize <= this.sizeBytes(), 'the reopened environment is the compact copy');
     // The copy was fsync'd and holds every commit.
     this.syncedSeq = this.committedSeq;
   }

@@ -1,7 +1,7 @@
 /**
  * Goal: Backend.defragment's contract: the file shrinks and every key stays, every handle
  * (`backend.live` etc.) and the read pool's fresh workers read the new file, a pool range running
- * when it starts finishes in full, a write that lands while the copy is made is not lost (it is
+ * when it starts finishes in full and one arriving meanwhile is served after, a write that lands while the copy is made is not lost (it is
  * copied again), background compaction waits instead of forcing copies, a second call waits and
  * shares one more run, a Snapshot copy asked for meanwhile waits, and an interrupted
  * defragmentation's leftovers go at the next open.
@@ -76,12 +76,15 @@ describe('Backend.defragment', () => {
     expect(h.range(ALL).count).toBe(500n);
   });
 
-  it('lets a pool range that is running finish in full', async () => {
+  it('lets a pool range that is running finish in full, and serves one that arrives meanwhile after the swap', async () => {
     h = await fragmented(3000, 3000);
-    const running = h.kv.rangeInPool(etcdserverpb.RangeRequest.fromPartial(ALL), HEADER);
+    const request = etcdserverpb.RangeRequest.fromPartial(ALL);
+    const running = h.kv.rangeInPool(request, HEADER);
     const defrag = h.backend.defragment();
-    const [range] = await Promise.all([running, defrag]);
-    expect(range.count).toBe(3000n);
+    const waiting = h.kv.rangeInPool(request, HEADER);
+    const [first, , second] = await Promise.all([running, defrag, waiting]);
+    expect(first.count).toBe(3000n);
+    expect(second.count).toBe(3000n);
   });
 
   it('copies again when a write lands while the copy is made, and loses nothing', async () => {
