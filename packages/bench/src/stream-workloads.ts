@@ -3,7 +3,9 @@
 //   keys of the key space; then --clients put loops (at --rate, for --total puts or --duration) on the same keys.
 //   Each put carries its send time in its value, so every event received gives the latency from put to event.
 //   Throughput is events received per second; latency is put-sent → event-received. watch-latency is the same with
-//   etcd's default put rate of 100/s.
+//   etcd's default put rate of 100/s. Both also report the server's resident memory (from its /metrics) before the
+//   watchers are created, once they are, and after the puts, and how long creating them took: with --streams 1
+//   --watch-per-stream 10000 or --streams 1000 --watch-per-stream 1 this is issue 5's watch-scale benchmark.
 // - lease-keepalive: --clients loops, each with a lease of its own (TTL 100 s) and a keepalive stream; each sends
 //   a keepalive and waits for its answer. Throughput is keepalives per second; latency is the round trip.
 // They run in this process (one event loop receives every event); the result states the CPU it used.
@@ -14,6 +16,7 @@ import type { BenchOptions } from './options.js';
 import { pacer } from './pacer.js';
 import { benchKey, keyIndex } from './requests.js';
 import { summarize, type BenchResult } from './result.js';
+import { residentMiB } from './server-memory.js';
 
 const LEASE_TTL_SECONDS = 100n;
 const CALL_DEADLINE_MS = 30_000;
@@ -71,7 +74,9 @@ export async function runWatch(o: BenchOptions): Promise<BenchResult> {
   let failed = 0;
   let w: Window = window(o);
   const streams: Array<grpc.ClientDuplexStream<etcdserverpb.WatchRequest, etcdserverpb.WatchResponse>> = [];
+  const memory = { residentMiBBefore: await residentMiB(o.endpoints[0]!), residentMiBWatching: Number.NaN, residentMiBAfterPuts: Number.NaN, createSeconds: Number.NaN };
   try {
+    const created0 = performance.now();
     // Watchers first, each created before the puts start (etcd's benchmark waits for every created response too).
     let created = 0;
     const allCreated = new Promise<void>((resolve, reject) => {
@@ -101,6 +106,8 @@ export async function runWatch(o: BenchOptions): Promise<BenchResult> {
       }
     });
     await allCreated;
+    memory.createSeconds = (performance.now() - created0) / 1000;
+    memory.residentMiBWatching = await residentMiB(o.endpoints[0]!);
     w = window(o);
     const nextSlot = pacer(o.rate);
     let issued = 0;
@@ -117,12 +124,13 @@ export async function runWatch(o: BenchOptions): Promise<BenchResult> {
     };
     await Promise.all(Array.from({ length: o.clients }, (_, c) => loop(c)));
     await sleep(500); // the last events in flight
+    memory.residentMiBAfterPuts = await residentMiB(o.endpoints[0]!);
   } finally {
     for (const s of streams) s.cancel();
     for (const c of [...watchClients, ...kvClients]) c.close();
   }
   const seconds = (Math.min(performance.now(), w.stopAt) - w.measureFrom) / 1000;
-  return result(o, h, events, failed, errors, seconds, cpu0, wall0, { puts, watchers: o.streams * o.watchPerStream });
+  return result(o, h, events, failed, errors, seconds, cpu0, wall0, { puts, watchers: o.streams * o.watchPerStream, ...memory });
 }
 
 export async function runLeaseKeepalive(o: BenchOptions): Promise<BenchResult> {

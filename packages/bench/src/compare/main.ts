@@ -6,6 +6,8 @@ import { DEFAULT_OPTIONS, type BenchOptions } from '../options.js';
 import type { BenchResult } from '../result.js';
 import { runBench } from '../run.js';
 import { runCompaction } from './compaction.js';
+import { runLeaseExpiryCompare } from './lease-expiry.js';
+import { runWatchScale } from './watch-scale.js';
 import { runLongReads } from './long-reads.js';
 import { startCluster, startCorvid, startEtcd, stopAll, type RunningServer } from './servers.js';
 
@@ -31,6 +33,12 @@ export interface CompareArgs {
   longReads: boolean;
   /** Run the compaction-and-memory scenario instead of the workloads. */
   compaction: boolean;
+  /** Run issue 5's lease-expiry scenario (--leases N of --lease-ttl S) instead of the workloads. */
+  leaseExpiry: boolean;
+  leases: number;
+  leaseTtlSeconds: number;
+  /** Run issue 5's watch-scale scenario (10,000 watchers on a stream; 1,000 streams) instead of the workloads. */
+  watchScale: boolean;
   /** A Corvid build other than packages/node/dist (e.g. a copy of the previous one, for before/after). */
   corvidDist: string | null;
   /** Members per cluster; above 1 every request goes to the leader (--target-leader), as etcd's published figures. */
@@ -38,7 +46,8 @@ export interface CompareArgs {
 }
 
 function parseArgs(argv: readonly string[]): CompareArgs {
-  const a: CompareArgs = { durationSeconds: 5, warmupSeconds: 1, rounds: 3, only: null, json: false, longReads: false, compaction: false, corvidDist: null, members: 1 };
+  const a: CompareArgs = { durationSeconds: 5, warmupSeconds: 1, rounds: 3, only: null, json: false, longReads: false, compaction: false, corvidDist: null, members: 1,
+    leaseExpiry: false, leases: 100_000, leaseTtlSeconds: 60, watchScale: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const value = (): string => inline ?? argv[++i] ?? '';
@@ -50,12 +59,18 @@ function parseArgs(argv: readonly string[]): CompareArgs {
     else if (flag === '--long-reads') a.longReads = true;
     else if (flag === '--compaction') a.compaction = true;
     else if (flag === '--corvid-dist') a.corvidDist = value();
+    else if (flag === '--lease-expiry') a.leaseExpiry = true;
+    else if (flag === '--leases') a.leases = Number(value());
+    else if (flag === '--lease-ttl') a.leaseTtlSeconds = Number(value());
+    else if (flag === '--watch-scale') a.watchScale = true;
     else if (flag === '--members') a.members = Number(value());
-    else throw new Error(`unknown option ${flag} (known: --duration S --warmup S --rounds N --only SUBSTRING --json --long-reads --compaction --corvid-dist DIR --members N)`);
+    else throw new Error(`unknown option ${flag} (known: --duration S --warmup S --rounds N --only SUBSTRING --json --long-reads --compaction --corvid-dist DIR --members N --lease-expiry --leases N --lease-ttl S --watch-scale)`);
   }
   if (!(a.durationSeconds > 0 && a.durationSeconds <= 60)) throw new Error('--duration wants 0 < S ≤ 60');
   if (!(a.warmupSeconds >= 0 && a.warmupSeconds <= 10)) throw new Error('--warmup wants 0 ≤ S ≤ 10');
   if (!(Number.isInteger(a.rounds) && a.rounds >= 1 && a.rounds <= 9)) throw new Error('--rounds wants 1..9');
+  if (!(Number.isInteger(a.leases) && a.leases >= 1)) throw new Error('--leases wants a positive integer');
+  if (!(Number.isInteger(a.leaseTtlSeconds) && a.leaseTtlSeconds >= 2)) throw new Error('--lease-ttl wants whole seconds ≥ 2 (the minimum TTL)');
   if (!(a.members === 1 || a.members === 3 || a.members === 5)) throw new Error('--members wants 1, 3 or 5');
   return a;
 }
@@ -96,12 +111,11 @@ async function main(argv: readonly string[]): Promise<void> {
   const servers: RunningServer[] = args.members === 1
     ? [await startEtcd(), await startCorvid(dist)]
     : [await startCluster('etcd', args.members), await startCluster('corvid', args.members, dist)];
-  if (args.longReads) {
-    await runLongReads(servers, args);
-    return;
-  }
-  if (args.compaction) {
-    await runCompaction(servers, args);
+  // A scenario flag runs that scenario instead of the workloads.
+  const scenario = args.longReads ? runLongReads : args.compaction ? runCompaction : args.leaseExpiry ? runLeaseExpiryCompare
+    : args.watchScale ? runWatchScale : null;
+  if (scenario !== null) {
+    await scenario(servers, args);
     return;
   }
   const rows: Row[] = [];

@@ -19,8 +19,9 @@ export function applyLeaseGrant(txn: WriteTxn, write: KvWrite, lessor: Lessor, r
 
 export function applyLeaseRevoke(txn: WriteTxn, write: KvWrite, lessor: Lessor, r: etcdserverpb.LeaseRevokeRequest): etcdserverpb.LeaseRevokeResponse {
   lessor.mustExist(r.ID);
-  for (const key of lessor.keys(r.ID)) write.deleteRange(txn, keyRange(key, new Uint8Array(0)));
-  lessor.revoke(txn, r.ID);
+  const keys = lessor.keys(r.ID);
+  for (const key of keys) write.deleteRange(txn, keyRange(key, new Uint8Array(0)));
+  lessor.revoke(txn, r.ID, keys);
   return { header: revisionHeader(write.rev()) };
 }
 

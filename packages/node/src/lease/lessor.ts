@@ -129,10 +129,13 @@ export class Lessor implements KeyLeases {
     return lease;
   }
 
-  /** Forgets lease `id` and its attachments; the caller deleted its keys in the same transaction. */
-  revoke(_txn: WriteTxn, id: bigint): void {
+  /**
+   * Forgets lease `id` and its attachments; the caller deleted its keys in the same transaction (and passes the
+   * `keys(id)` it read for that, so they are not read twice).
+   */
+  revoke(_txn: WriteTxn, id: bigint, keys: readonly Buffer[] = this.keys(id)): void {
     this.mustExist(id);
-    for (const key of this.keys(id)) this.backend.leaseKeys.removeSync(encodeLeaseKeysKey(id, key));
+    for (const key of keys) this.backend.leaseKeys.removeSync(encodeLeaseKeysKey(id, key));
     this.backend.leases.removeSync(encodeLeaseKey(id));
     this.forget(id);
     this.metrics.revoked.inc();
