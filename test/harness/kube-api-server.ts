@@ -17,6 +17,7 @@
  * - merge-patch (application/merge-patch+json and, treated the same, strategic-merge-patch) on main and status;
  * - custom resources are defaulted, pruned and validated with their CRD's openAPIV3Schema;
  * - a Secret's stringData is merged into data (base64) and not stored;
+ * - `?dryRun=All` on create, update, patch and delete: checked, defaulted and answered, not stored;
  * - discovery (kube/discovery.ts): /api, /apis, /api/v1, /apis/<group>[/<version>] and /version, legacy
  *   form, so the real kubectl maps kinds to resources (test/operator/kubectl.test.ts).
  * It does not do: authentication/authorization, admission webhooks, server-side apply, JSON patch,
@@ -274,7 +275,8 @@ export class KubeStore {
     }
   }
 
-  create(t: ResourceType, ns: string | undefined, body: KubeObject): KubeObject {
+  /** `dryRun` (the API's `?dryRun=All`): every check and default, nothing stored, no event, no new version. */
+  create(t: ResourceType, ns: string | undefined, body: KubeObject, dryRun = false): KubeObject {
     const o = structuredClone(body);
     o.metadata = { ...(o.metadata ?? {}) };
     if (o.metadata.name === undefined || o.metadata.name === '') {
@@ -295,9 +297,11 @@ export class KubeStore {
     o.apiVersion = apiVersionOf(t);
     o.kind = t.kind;
     this.admit(t, o);
-    this.rv += 1;
-    Object.assign(o.metadata, { uid: randomUUID(), resourceVersion: String(this.rv), generation: 1, creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/u, 'Z') });
+    Object.assign(o.metadata, { uid: randomUUID(), generation: 1, creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/u, 'Z') });
     delete o.metadata.deletionTimestamp;
+    if (dryRun) return structuredClone(o);
+    this.rv += 1;
+    o.metadata.resourceVersion = String(this.rv);
     this.objects.set(k, o);
     this.emit('ADDED', t, o);
     return structuredClone(o);
@@ -307,7 +311,7 @@ export class KubeStore {
    * PUT semantics. `subresource` 'status' replaces only .status; the main resource keeps the stored status
    * when the type has a status subresource. A non-empty stale resourceVersion is a 409 Conflict.
    */
-  update(t: ResourceType, ns: string | undefined, name: string, body: KubeObject, subresource?: 'status'): KubeObject {
+  update(t: ResourceType, ns: string | undefined, name: string, body: KubeObject, subresource?: 'status', dryRun = false): KubeObject {
     const k = this.key(t, ns, name);
     const old = this.objects.get(k);
     if (old === undefined) throw new ApiError(404, 'NotFound', `${t.plural}${t.group === '' ? '' : `.${t.group}`} "${name}" not found`, { name, group: t.group, kind: t.plural });
@@ -342,6 +346,7 @@ export class KubeStore {
       next.metadata.generation = (old.metadata.generation ?? 1) + 1;
     }
     if (JSON.stringify(next) === JSON.stringify({ ...old })) return structuredClone(old); // a no-op write keeps the version
+    if (dryRun) return structuredClone(next);
     this.rv += 1;
     next.metadata.resourceVersion = String(this.rv);
     this.objects.set(k, next);
@@ -353,18 +358,23 @@ export class KubeStore {
     return structuredClone(next);
   }
 
-  patch(t: ResourceType, ns: string | undefined, name: string, patchBody: unknown, subresource?: 'status'): KubeObject {
+  patch(t: ResourceType, ns: string | undefined, name: string, patchBody: unknown, subresource?: 'status', dryRun = false): KubeObject {
     const current = this.get(t, ns, name);
     const merged = mergePatch(current, patchBody) as KubeObject;
     const rvInPatch = (patchBody as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
     merged.metadata.resourceVersion = rvInPatch ?? current.metadata.resourceVersion ?? '';
-    return this.update(t, ns, name, merged, subresource);
+    return this.update(t, ns, name, merged, subresource, dryRun);
   }
 
-  delete(t: ResourceType, ns: string | undefined, name: string): KubeObject {
+  delete(t: ResourceType, ns: string | undefined, name: string, dryRun = false): KubeObject {
     const k = this.key(t, ns, name);
     const old = this.objects.get(k);
     if (old === undefined) throw new ApiError(404, 'NotFound', `${t.plural}${t.group === '' ? '' : `.${t.group}`} "${name}" not found`, { name, group: t.group, kind: t.plural });
+    if (dryRun) {
+      const o = structuredClone(old);
+      if ((o.metadata.finalizers ?? []).length > 0) o.metadata.deletionTimestamp ??= new Date().toISOString().replace(/\.\d+Z$/u, 'Z');
+      return o;
+    }
     if ((old.metadata.finalizers ?? []).length > 0) {
       if (old.metadata.deletionTimestamp !== undefined) return structuredClone(old);
       const next = structuredClone(old);
@@ -447,6 +457,14 @@ function route(store: KubeStore, pathname: string): Route | undefined {
   return { resource, namespace, name: rest[1], subresource: sub };
 }
 
+/** `?dryRun=All` (the only value the API accepts); any other value is refused as kube-apiserver does. */
+function parseDryRun(q: URLSearchParams): boolean {
+  const values = q.getAll('dryRun');
+  const bad = values.find((v) => v !== 'All');
+  if (bad !== undefined) throw new ApiError(400, 'BadRequest', `Invalid dry run value: dryRun: Unsupported value: "${bad}": supported values: "All"`);
+  return values.length > 0;
+}
+
 /** The HTTP face of a KubeStore. */
 export class KubeApiServer {
   readonly store: KubeStore;
@@ -524,6 +542,7 @@ export class KubeApiServer {
     const { resource: t, namespace: ns, name, subresource } = r;
     if (subresource === 'status' && !t.statusSubresource) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     const q = url.searchParams;
+    const dryRun = parseDryRun(q);
     switch (req.method) {
       case 'GET': {
         if (name !== undefined) return this.send(res, 200, this.store.get(t, ns, name));
@@ -536,13 +555,13 @@ export class KubeApiServer {
       }
       case 'POST': {
         if (name !== undefined) throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
-        return this.send(res, 201, this.store.create(t, ns, (await this.body(req)) as KubeObject));
+        return this.send(res, 201, this.store.create(t, ns, (await this.body(req)) as KubeObject, dryRun));
       }
       case 'PUT': {
         if (name === undefined) throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
         const body = (await this.body(req)) as KubeObject;
         if (body.metadata?.name !== undefined && body.metadata.name !== name) throw new ApiError(400, 'BadRequest', 'the name of the object does not match the name on the URL');
-        return this.send(res, 200, this.store.update(t, ns, name, body, subresource));
+        return this.send(res, 200, this.store.update(t, ns, name, body, subresource, dryRun));
       }
       case 'PATCH': {
         if (name === undefined) throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
@@ -550,11 +569,11 @@ export class KubeApiServer {
         if (!type.startsWith('application/merge-patch+json') && !type.startsWith('application/strategic-merge-patch+json')) {
           throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json`);
         }
-        return this.send(res, 200, this.store.patch(t, ns, name, await this.body(req), subresource));
+        return this.send(res, 200, this.store.patch(t, ns, name, await this.body(req), subresource, dryRun));
       }
       case 'DELETE': {
         if (name === undefined) throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
-        const o = this.store.delete(t, ns, name);
+        const o = this.store.delete(t, ns, name, dryRun);
         return this.send(res, 200, o.metadata.deletionTimestamp !== undefined && this.store.tryGet(t, ns, name) !== undefined ? o : { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: t.group, kind: t.plural, uid: o.metadata.uid } });
       }
       default:

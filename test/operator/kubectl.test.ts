@@ -1,6 +1,7 @@
 /**
  * Goal: the real `kubectl` accepts deploy/: `kubectl apply -k deploy/ --dry-run=client` and
- * `kubectl apply -f deploy/examples/ --dry-run=client` succeed, then a real apply of both creates every object,
+ * `kubectl apply -f deploy/examples/ --dry-run=client` succeed, so does `--dry-run=server` (the server checks
+ * every object, the CRD schemas included, and stores nothing), then a real apply of both creates every object,
  * the CRD schemas (served by the Kubernetes API test server from deploy/crds) accept the examples, and a broken
  * EtcdCluster is refused with the API's 422 Invalid.
  * Method: the Kubernetes API test server with the operator's CRDs, reached by kubectl through a kubeconfig file —
@@ -80,6 +81,23 @@ const DEPLOY_OBJECTS = [
     expect(examples.stdout).toContain('etcdcluster.etcd.corvid.dev/example created (dry run)');
     expect(examples.stdout).toContain('etcdbackup.etcd.corvid.dev/example-before-upgrade created (dry run)');
     expect(server.store.resourceVersion).toBe(before);
+  });
+
+  test('--dry-run=server: the server checks and answers, stores nothing, and still refuses a broken cluster', async () => {
+    const before = server.store.resourceVersion;
+    const deploy = await kubectl('apply', '-k', 'deploy/', '--dry-run=server', '--validate=false');
+    expect({ code: deploy.code, stderr: deploy.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(deploy.stdout).toContain('deployment.apps/corvid-operator created (server dry run)');
+    const examples = await kubectl('apply', '-f', 'deploy/examples/', '--dry-run=server', '--validate=false');
+    expect({ code: examples.code, stderr: examples.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(examples.stdout).toContain('etcdcluster.etcd.corvid.dev/example created (server dry run)');
+    const broken = join(dir, 'broken-dry.yaml');
+    await writeFile(broken, 'apiVersion: etcd.corvid.dev/v1alpha1\nkind: EtcdCluster\nmetadata: {name: broken-dry, namespace: corvid-system}\nspec: {replicas: 2}\n');
+    const refused = await kubectl('apply', '-f', broken, '--dry-run=server', '--validate=false');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('spec.replicas');
+    expect(server.store.resourceVersion).toBe(before);
+    expect((await kubectl('get', 'namespaces', '-o', 'name')).stdout).toBe('');
   });
 
   test('a real apply creates every object; the examples pass the CRD schemas; a broken cluster is refused', async () => {
