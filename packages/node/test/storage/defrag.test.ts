@@ -87,6 +87,16 @@ describe('Backend.defragment', () => {
     expect(second.count).toBe(3000n);
   });
 
+  it('lets a shutdown that comes while it waits for a pool range finish', async () => {
+    const harness = await fragmented(3000, 3000);
+    h = undefined;
+    const outcomes = Promise.allSettled([harness.kv.rangeInPool(etcdserverpb.RangeRequest.fromPartial(ALL), HEADER), harness.backend.defragment()]);
+    await harness.close(); // the pool stops the range; the backend waits for the defragmentation
+    const [range, done] = await outcomes;
+    expect(range.status).toBe('rejected');
+    expect(done.status).toBe('fulfilled');
+  }, 20_000);
+
   it('copies again when a write lands while the copy is made, and loses nothing', async () => {
     h = await fragmented(3000, 1000);
     const harness = h;

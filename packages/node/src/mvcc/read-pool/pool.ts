@@ -177,6 +177,8 @@ export class ReadPool {
         running?.reject(new CorvidError('Stopped'));
       }),
     );
+    // A suspension waiting for those jobs goes on (no worker is left to close).
+    for (const wake of this.idleWaiters.splice(0)) wake();
     this.report();
   }
 }
