@@ -9,7 +9,8 @@
  * through learners and promotions (so every step, and the status, went through the operator's TLS channel),
  * then checked from outside: MemberList shows https peer URLs, a TLS client with the certificate writes and
  * reads, a plain-text client and a TLS client without a certificate are refused; a backup is taken (the
- * snapshot streamed over the operator's TLS channel).
+ * snapshot streamed over the operator's TLS channel). A cluster naming a client Secret that does not exist
+ * waits (Progressing reason ClientTLSSecretNotReady) and starts nothing.
  */
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { credentials, Metadata, type ChannelCredentials } from '@grpc/grpc-js';
@@ -111,6 +112,14 @@ describe.each(['etcd', 'corvid'] as const)('spec.tls with %s members', (runtime)
       refused.close();
       expect(r.ok ? 'served' : r.code).toBe(GRPC_UNAVAILABLE);
     }
+  });
+
+  test('a client TLS Secret that does not exist: the operator waits, reports why, and starts nothing', async () => {
+    await env.createCluster('nosecret', { replicas: 1, tls: { client: { secretName: 'absent' } } });
+    const c = await env.waitForCluster('nosecret', (x) => x.status?.conditions?.find((k) => k.type === 'Progressing' && k.reason === 'ClientTLSSecretNotReady') && x, 20_000, 'the wait to be reported');
+    expect(c.status?.conditions?.find((k) => k.type === 'Progressing')?.message).toBe('client TLS Secret absent not found');
+    const pods = await env.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: 'etcd.corvid.dev/cluster=nosecret' });
+    expect(pods.items).toHaveLength(0);
   });
 
   test('a backup streams the snapshot over the operator\'s TLS channel', async () => {

@@ -9,7 +9,7 @@ import { clientEndpoint, type MemberAddressing } from '../act/resources.js';
 import type { EventInput, Kube } from '../controller/kube.js';
 import type { EtcdClients } from '../observe/etcd-client.js';
 import { observeEtcd } from '../observe/observe.js';
-import { memberClientsFor } from '../observe/client-tls.js';
+import { loadClientTls } from '../observe/client-tls.js';
 import { isHealthy } from '../plan/decide.js';
 import { deleteStored, saveSnapshot, store } from './snapshot.js';
 
@@ -67,7 +67,9 @@ async function takeBackup(ctx: BackupContext, b: EtcdBackup): Promise<void> {
   if (cluster === undefined) return fail(ctx, b, `EtcdCluster ${b.spec.clusterName} not found`);
   if (destination === undefined) return fail(ctx, b, 'no destination: set spec.destination or the cluster\'s spec.backup.destination');
   const pods = await ctx.kube.listPods(cluster.metadata.namespace, `${LABEL_CLUSTER}=${cluster.metadata.name}`);
-  const clients = await memberClientsFor(ctx.kube, ctx.clients, cluster);
+  const tls = await loadClientTls(ctx.kube, cluster);
+  if (!tls.ok) throw new Error(`backup ${b.metadata.name}: ${tls.problem}`); // retried with backoff until the Secret is usable
+  const clients = ctx.clients.withTls(tls.tls);
   const etcd = await observeEtcd(clients, ctx.addressing, cluster, pods.map((p) => p.metadata?.name ?? '').filter((n) => n !== ''));
   const healthy = (etcd?.members ?? []).filter((m) => isHealthy(m) && !m.isLearner && m.podName !== undefined);
   const member = healthy.find((m) => m.id !== etcd?.leaderId) ?? healthy[0];

@@ -14,7 +14,7 @@ import { execute, type ActResult } from '../act/execute.js';
 import { DNS_ADDRESSING, MANAGER, type MemberAddressing } from '../act/resources.js';
 import { reconcileBackup } from '../backup/backup-controller.js';
 import { EtcdClients } from '../observe/etcd-client.js';
-import { memberClientsFor } from '../observe/client-tls.js';
+import { loadClientTls } from '../observe/client-tls.js';
 import { observe } from '../observe/observe.js';
 import { decide, type Action } from '../plan/decide.js';
 import { buildStatus, describeAction } from './status.js';
@@ -197,8 +197,9 @@ export class Operator {
   async reconcileCluster(ns: string, name: string): Promise<PassResult | undefined> {
     const c = await this.kube.getCluster(ns, name);
     if (c === undefined) return undefined;
-    const clients = await memberClientsFor(this.kube, this.clients, c);
-    const o = await observe({ kube: this.kube, clients, addressing: this.addressing, nowMs: () => Date.now() }, c);
+    const tls = await loadClientTls(this.kube, c);
+    const clients = this.clients.withTls(tls.ok ? tls.tls : undefined);
+    const o = await observe({ kube: this.kube, clients, addressing: this.addressing, nowMs: () => Date.now(), clientTlsProblem: tls.ok ? undefined : tls.problem }, c);
     const action = decide(o);
     let result: ActResult = { event: undefined };
     let error: string | undefined;

@@ -104,6 +104,8 @@ export interface ObserveContext {
   readonly clients: MemberClients;
   readonly addressing: MemberAddressing;
   readonly nowMs: () => number;
+  /** The client TLS Secret cannot be used: the members are not asked (they would refuse us). */
+  readonly clientTlsProblem?: string | undefined;
 }
 
 export async function observe(ctx: ObserveContext, c: EtcdCluster): Promise<ObservedCluster> {
@@ -117,7 +119,7 @@ export async function observe(ctx: ObserveContext, c: EtcdCluster): Promise<Obse
     ctx.kube.listBackups(ns),
   ]);
   const podNames = [...new Set([...pods, ...claims].map((o) => o.metadata?.name ?? ''))].filter((n) => n !== '').sort();
-  const etcd = await observeEtcd(ctx.clients, ctx.addressing, c, podNames);
+  const etcd = ctx.clientTlsProblem === undefined ? await observeEtcd(ctx.clients, ctx.addressing, c, podNames) : undefined;
   const serviceNames = new Set(services.map((s) => s.metadata?.name));
   const owned = backups.filter((b) => b.spec.clusterName === c.metadata.name).map(observeBackup);
   const bootstrapName = c.spec.bootstrap?.backupName;
@@ -137,6 +139,7 @@ export async function observe(ctx: ObserveContext, c: EtcdCluster): Promise<Obse
     services: { peer: serviceNames.has(`${c.metadata.name}-peer`), client: serviceNames.has(`${c.metadata.name}-client`) },
     pdbMinAvailable: typeof pdb?.spec?.minAvailable === 'number' ? pdb.spec.minAvailable : undefined,
     etcd,
+    ...(ctx.clientTlsProblem === undefined ? {} : { clientTlsProblem: ctx.clientTlsProblem }),
     backups: owned,
     bootstrapBackup: bootstrapBackup === undefined ? undefined : observeBackup(bootstrapBackup),
   };

@@ -64,6 +64,9 @@ const memberLabel = (m: ObservedMember): string => m.name !== '' ? m.name : (m.p
 
 export function decide(o: ObservedCluster): Action | null {
   if (o.deleting) return null;
+  // Without usable client credentials the members cannot be observed: acting on "nobody answers" could seed
+  // a second cluster next to a running one.
+  if (o.clientTlsProblem !== undefined) return wait('ClientTLSSecretNotReady', o.clientTlsProblem);
   if (!o.services.peer) return { type: 'CreateService', service: 'peer' };
   if (!o.services.client) return { type: 'CreateService', service: 'client' };
   const minAvailable = quorum(o.spec.replicas);

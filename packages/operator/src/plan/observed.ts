@@ -86,8 +86,10 @@ export interface ObservedCluster {
   readonly services: { readonly peer: boolean; readonly client: boolean };
   /** The PDB's minAvailable, or undefined if there is no PDB. */
   readonly pdbMinAvailable: number | undefined;
-  /** undefined: no member answered. */
+  /** undefined: no member answered (or the members could not be asked: see clientTlsProblem). */
   readonly etcd: ObservedEtcd | undefined;
+  /** Why the client TLS Secret cannot be used (missing, or a key missing); undefined when it can or no TLS. */
+  readonly clientTlsProblem?: string;
   /** The cluster's EtcdBackups (spec.clusterName = this cluster). */
   readonly backups: readonly ObservedBackup[];
   /** spec.bootstrap.backupName resolved, if set and found. */

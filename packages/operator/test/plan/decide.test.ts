@@ -104,6 +104,7 @@ const summary = (a: Action | null): string | null => {
 const TABLE: readonly [string, ObservedCluster, string | null][] = [
   ['steady 3 of 3: nothing', cluster(three), null],
   ['spec.tls: seeded like any cluster (TLS is in the pod spec and the operator\'s channel, not a planner step)', { ...cluster([], { etcd: false, spec: { tls: { client: { secretName: 's' }, peer: { secretName: 'p' } } } }), pods: [], claims: [] }, 'CreateMember a-0 new []'],
+  ['client TLS Secret unusable: wait, even with nothing running (no seed next to a cluster we cannot see)', { ...cluster([], { etcd: false, spec: { tls: { client: { secretName: 's' } } } }), pods: [], claims: [], clientTlsProblem: 'client TLS Secret s not found' }, 'Wait ClientTLSSecretNotReady'],
   ['services first', { ...cluster(three), services: { peer: false, client: true } }, 'CreateService'],
   ['PDB tracks the quorum of the declared size', { ...cluster(three), pdbMinAvailable: 1 }, 'ApplyPodDisruptionBudget'],
   ['nothing exists: seed member 0', { ...cluster([], { etcd: false }), pods: [], claims: [] }, 'CreateMember a-0 new []'],
