@@ -10,7 +10,7 @@
 import { authpb, type corvidpb, type etcdserverpb } from '@corvid/proto';
 import { CorvidError } from '../errors/index.js';
 import type { Backend, WriteTxn } from '../storage/index.js';
-import { META_AUTH_ENABLED, META_AUTH_REVISION, decodeMetaInt, encodeMetaInt } from '../storage/schema.js';
+import { MAX_LMDB_KEY_BYTES, META_AUTH_ENABLED, META_AUTH_REVISION, decodeMetaInt, encodeMetaInt } from '../storage/schema.js';
 import { verifyPassword } from './password.js';
 import { mergePerms, permits, type MergedPerms } from './range-perms.js';
 import type { AuthInfo, TokenProvider } from './tokens.js';
@@ -19,6 +19,15 @@ export const ROOT_USER = 'root';
 export const ROOT_ROLE = 'root';
 
 const nameKey = (name: string): Buffer => Buffer.from(name, 'utf8');
+
+/**
+ * A name's key, or undefined when LMDB cannot hold it as one (empty, or over its key size limit): bolt's Get
+ * finds nothing under such a name, and a lookup must not throw inside an apply, where it would stop the member.
+ */
+function lookupKey(name: string): Buffer | undefined {
+  const key = nameKey(name);
+  return key.length > 0 && key.length <= MAX_LMDB_KEY_BYTES ? key : undefined;
+}
 
 export class AuthStore {
   private enabled = false;
@@ -59,12 +68,14 @@ export class AuthStore {
   }
 
   getUser(name: string): authpb.User | undefined {
-    const bytes = this.backend.authUsers.get(nameKey(name));
+    const key = lookupKey(name);
+    const bytes = key === undefined ? undefined : this.backend.authUsers.get(key);
     return bytes === undefined ? undefined : authpb.User.decode(bytes);
   }
 
   getRole(name: string): authpb.Role | undefined {
-    const bytes = this.backend.authRoles.get(nameKey(name));
+    const key = lookupKey(name);
+    const bytes = key === undefined ? undefined : this.backend.authRoles.get(key);
     return bytes === undefined ? undefined : authpb.Role.decode(bytes);
   }
 
@@ -253,12 +264,15 @@ export class AuthStore {
     return user !== undefined && hasRootRole(user);
   }
 
+  // A name LMDB cannot hold as a key is refused like a key that does not fit (docs/auth.md): etcd would store it.
   private putUser(txn: WriteTxn, user: authpb.User): void {
+    if (user.name.length > MAX_LMDB_KEY_BYTES) throw new CorvidError('RequestTooLarge');
     this.backend.authUsers.put(Buffer.from(user.name), Buffer.from(authpb.User.encode(user).finish()));
     this.commitRevision(txn);
   }
 
   private putRole(txn: WriteTxn, role: authpb.Role): void {
+    if (role.name.length > MAX_LMDB_KEY_BYTES) throw new CorvidError('RequestTooLarge');
     this.backend.authRoles.put(Buffer.from(role.name), Buffer.from(authpb.Role.encode(role).finish()));
     this.commitRevision(txn);
   }

@@ -143,10 +143,12 @@ function membersOf(response: unknown): Member[] {
 }
 
 /**
- * etcd's types.NewURLs: each URL is http(s) or unix(s), host:port, without a path.
+ * etcd's types.NewURLs: at least one URL, each http(s) or unix(s), host:port, without a path.
  * Anything else is `etcdserver: given member URLs are invalid`.
  */
 export function checkPeerUrls(urls: readonly string[]): void {
+  // "no valid URLs given": without this a member with no address could be added, and as a voter it takes quorum.
+  if (urls.length === 0) throw new CorvidError('MemberBadURLs');
   for (const raw of urls) {
     let url: URL;
     try {
