@@ -11,6 +11,7 @@ import net from 'node:net';
 import type http from 'node:http';
 import type { Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
 import type { TlsConfig } from '../config/index.js';
+import { guardDestroyedStreams } from '../util/grpc-stream-guard.js';
 import { carryPeerIdentity, createClientTlsServer } from './client-tls.js';
 import { AuthorityFixingConnection, EMPTY_SETTINGS_FRAME, sniffAuthority, type AuthoritySniff } from './h2/authority-fix.js';
 
@@ -42,6 +43,7 @@ export async function listenForClients(
   tlsConfig?: TlsConfig,
 ): Promise<ClientListener> {
   const injector = grpcServer.createConnectionInjector(credentials);
+  guardDestroyedStreams(grpcServer);
   const sockets = new Set<net.Socket>();
   const onSocket = (socket: net.Socket): void => {
     sockets.add(socket);

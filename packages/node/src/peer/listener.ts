@@ -5,6 +5,7 @@
  * checked once the handshake is done) hands each connection to the gRPC server.
  */
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { guardDestroyedStreams } from '../util/grpc-stream-guard.js';
 import { MAX_FRAME_BYTES } from './limits.js';
 import { PeerTls } from './peer-tls.js';
 import type { PeerTransport } from './transport.js';
@@ -30,6 +31,7 @@ export async function listenForPeers(
       else reject(err);
     });
   });
+  guardDestroyedStreams(server);
   return {
     address: `http://${parsed.hostname}:${port}`,
     // Peer streams never end on their own, so a graceful shutdown would wait forever: cut them (senders redial).

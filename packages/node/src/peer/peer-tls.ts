@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import type net from 'node:net';
 import { credentials, experimental, ServerCredentials, type ChannelCredentials, type Server } from '@grpc/grpc-js';
+import { guardDestroyedStreams } from '../util/grpc-stream-guard.js';
 import { createReloadingTlsServer, verifiedCommonName } from '../util/tls-server.js';
 
 export interface PeerTlsOptions {
@@ -56,6 +57,7 @@ export class PeerTls {
   async listen(url: string, server: Server): Promise<{ address: string; close(): Promise<void> }> {
     if (!this.enabled) throw new Error(`TLS key/cert (--peer-cert-file, --peer-key-file) must be provided for peer url ${url} with HTTPS scheme`);
     const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+    guardDestroyedStreams(server);
     const allowed = this.options.allowedCn;
     const tlsServer = createReloadingTlsServer(this.options, (socket) => {
       if (allowed !== '' && verifiedCommonName(socket) !== allowed) {
