@@ -5,8 +5,11 @@
  *   the apply stopped the member (and the entry, in the log, stopped it again at every restart).
  * - MemberAdd with no peer URLs: accepted, it added a member with no address — as a voter of a one-member
  *   cluster, one that took its quorum away for good. etcd refuses it (types.NewURLs: "no valid URLs given").
+ * - A stream whose HEADERS (a wrong content type) and RST_STREAM arrive together: Node emits the server's 'stream'
+ *   event a tick late, grpc-js answered the already destroyed stream, and the throw ended the process.
  * Method: each request against etcd 3.4 and Corvid (MEMBER_KINDS), answers compared as {code, details} or 'ok'.
  */
+import { connect } from 'node:net';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { etcdserverpb } from '@corvid/proto';
 import { errorOf, kvClient, outcome, bytes } from '../harness/grpc.js';
@@ -30,7 +33,42 @@ interface Finding {
 const auth = (endpoint: string): etcdserverpb.AuthClient => new etcdserverpb.AuthClient(endpoint, credentials.createInsecure());
 const cluster = (endpoint: string): etcdserverpb.ClusterClient => new etcdserverpb.ClusterClient(endpoint, credentials.createInsecure());
 
+/** An HPACK literal with incremental indexing whose name is static-table entry `nameIndex` (< 63; value < 127 bytes). */
+const literal = (nameIndex: number, value: string): Buffer => Buffer.concat([Buffer.from([0x40 | nameIndex, value.length]), Buffer.from(value, 'latin1')]);
+const frame = (type: number, flags: number, stream: number, payload: Buffer): Buffer => {
+  const header = Buffer.alloc(9);
+  header.writeUIntBE(payload.length, 0, 3);
+  header[3] = type;
+  header[4] = flags;
+  header.writeUInt32BE(stream, 5);
+  return Buffer.concat([header, payload]);
+};
+
+/** One TCP write: preface, SETTINGS, a HEADERS with content-type text/plain on stream 1, its RST_STREAM; then wait. */
+function headersAndResetTogether(endpoint: string): Promise<string> {
+  const [host, port] = endpoint.split(':') as [string, string];
+  // :method POST (2 → 3), :scheme http (6), :path (4), :authority (1), content-type (31).
+  const block = Buffer.concat([Buffer.from([0x83, 0x86]), literal(4, '/etcdserverpb.KV/Range'), literal(1, endpoint), literal(31, 'text/plain')]);
+  const bytes = Buffer.concat([
+    Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'),
+    frame(0x4, 0, 0, Buffer.alloc(0)),
+    frame(0x1, 0x4, 1, block),
+    frame(0x3, 0, 1, Buffer.from([0, 0, 0, 0x8])),
+  ]);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), host);
+    socket.on('error', reject);
+    socket.on('data', () => undefined);
+    socket.on('connect', () => socket.write(bytes));
+    setTimeout(() => {
+      socket.destroy();
+      resolve('sent');
+    }, 300);
+  });
+}
+
 const FINDINGS: readonly Finding[] = [
+  { name: 'a wrong-content-type stream reset in the same packet as its HEADERS', run: headersAndResetTogether },
   { name: 'UserGrantRole with an empty user name', run: (e) => { const a = auth(e); return call(a.userGrantRole.bind(a), etcdserverpb.AuthUserGrantRoleRequest.fromPartial({ user: '', role: 'r' })).finally(() => a.close()); } },
   { name: 'UserGet with an empty name', run: (e) => { const a = auth(e); return call(a.userGet.bind(a), etcdserverpb.AuthUserGetRequest.fromPartial({ name: '' })).finally(() => a.close()); } },
   { name: 'UserDelete with an empty name', run: (e) => { const a = auth(e); return call(a.userDelete.bind(a), etcdserverpb.AuthUserDeleteRequest.fromPartial({ name: '' })).finally(() => a.close()); } },
