@@ -27,9 +27,9 @@ const MAX_CHECKPOINT_BATCHES_PER_PASS = 500;
 const DEFAULT_MAX_PENDING_REVOKES = 64;
 /**
  * Expired leases revoked per second at most. etcd 3.4 revokes 1,000/s (leaseRevokeRate), so 100,000 leases that
- * expire together take 100 s to go. A revoke costs Corvid about 30 µs of apply plus its share of a batch commit, so
- * 5,000/s holds about a fifth of the event loop, paced so puts keep their p99 (docs/benchmarks.md, issue 5): the
- * same 100,000 go in 20 s. Promote still spreads pile-ups at etcd's rate (Lessor.promote).
+ * expire together take 100 s to go. A revoke costs Corvid about 30 µs of apply and as much again of its batch's
+ * commit, so 5,000/s holds about a third of a core, paced so puts keep their p99 (docs/benchmarks.md, issue 5):
+ * the same 100,000 go in 20 s. Promote still spreads pile-ups at etcd's rate (Lessor.promote).
  */
 export const REVOKE_RATE = 5000;
 /** The share of a pass over which its revokes are proposed: the rest lets the last ones apply before the next tick. */
