@@ -26,6 +26,11 @@ export interface ClusterOptions {
   readonly extraArgs?: readonly string[];
   /** How long formation may take. Default 30 s (a loaded 2-core machine). */
   readonly readyDeadlineMs?: number;
+  /**
+   * Runs once the slots exist and before any member starts, with the --initial-cluster and token they get: e.g.
+   * `snapshot restore` into each slot's data dir, so the members start on data they did not bootstrap.
+   */
+  readonly prepare?: (slots: readonly Slot[], initialCluster: string, token: string) => Promise<void>;
 }
 
 /** One member's identity across restarts. `process` is the latest process started for it. */
@@ -128,6 +133,7 @@ export class Cluster {
       cluster.slots.push(slot);
     }
     try {
+      await options.prepare?.(slots, initialCluster, cluster.token);
       await Promise.all(slots.map(async (s) => cluster.spawn(s)));
       await cluster.waitReady(options.readyDeadlineMs ?? DEFAULT_READY_DEADLINE_MS);
     } catch (err) {
