@@ -24,6 +24,13 @@ const KEYS = 2_000;
 /** Puts in flight at once while loading. */
 const LOAD_CONCURRENCY = 50;
 const LEASE_TTL_SECONDS = 600;
+/**
+ * A lease granted just before the save: long enough to outlive the restore and the key-by-key comparison, short
+ * enough that the new cluster's leader expires it while the test waits (etcd restarts a restored lease's TTL when
+ * its new leader is elected).
+ */
+const SHORT_LEASE_TTL_SECONDS = 20;
+const SHORT_EXPIRY_DEADLINE_MS = 60_000;
 const CONVERGE_DEADLINE_MS = 20_000;
 /** The whole keyspace: key "\0", range end "\0". */
 const ALL = { key: Buffer.from([0]), rangeEnd: Buffer.from([0]) };
@@ -79,7 +86,7 @@ async function load(endpoint: string): Promise<{ compactRevision: bigint; leaseI
   }
 }
 
-interface MemberList { header: { cluster_id: string }; members: { ID: string; name: string; peerURLs: string[] }[] }
+interface MemberList { header: { cluster_id: string }; members: { ID: string; name: string; peerURLs: string[]; clientURLs?: string[] }[] }
 interface HashKv { Endpoint: string; HashKV: { header: { revision: number }; hash: number } }
 
 describe(`snapshot restore of a 3-member ${SUBJECT} cluster into a new 3-member cluster`, () => {
@@ -92,6 +99,8 @@ describe(`snapshot restore of a 3-member ${SUBJECT} cluster into a new 3-member 
       const { compactRevision, leaseId } = await load(sourceLeader.endpoint);
       // Not necessarily the leader: a follower streams the snapshot here.
       const follower = source.slots.find((s) => s !== sourceLeader) as Slot;
+      const short = /^lease ([0-9a-f]+) granted/.exec(await ok(sourceLeader.endpoint, ['lease', 'grant', String(SHORT_LEASE_TTL_SECONDS)]))?.[1] ?? '';
+      await ok(sourceLeader.endpoint, ['put', 'short/k', 'expires after the restore', `--lease=${short}`]);
       const writer = new WriteLoad(source.endpoints(), 2, 'busy');
       await waitFor(async () => (writer.acked.length >= 20 ? true : undefined), 10_000, 'the writer to get going');
       const file = join(await group.tempDir('snapshot-restore-'), 'snap.db');
@@ -145,18 +154,30 @@ describe(`snapshot restore of a 3-member ${SUBJECT} cluster into a new 3-member 
       const first = restored.slots[0] as Slot;
       const members = parseEtcdctlJson<MemberList>(await ok(first.endpoint, ['member', 'list', '-w', 'json']));
       expect(members.members.map((m) => `${m.name} ${m.peerURLs.join(',')}`).sort()).toEqual([...restoredPeerUrls].map(([n, u]) => `${n} ${u}`).sort());
+      // Each started member published its client URL.
+      expect(members.members.map((m) => `${m.name} ${(m.clientURLs ?? []).join(',')}`).sort()).toEqual(restored.slots.map((s) => `${s.name} ${s.clientUrl}`).sort());
       const sourceIds = new Set((await Promise.all(source.slots.map(async (s) => (await source.status(s)).header?.memberId))).map(String));
       expect(members.members.filter((m) => sourceIds.has(m.ID))).toEqual([]);
       expect(BigInt(members.header.cluster_id)).not.toBe(sourceClusterId);
 
       // The lease is in force on the new cluster, with its keys; revoking it deletes them (a write that replicates).
       const ttl = await ok(first.endpoint, ['lease', 'timetolive', leaseId, '--keys']);
-      expect(ttl).toMatch(new RegExp(`^lease ${leaseId} granted with TTL\\(${LEASE_TTL_SECONDS}s\\), remaining\\(\\d+s\\), attached keys\\(\\[lease/a lease/b\\]\\)\\n$`));
+      const remaining = new RegExp(`^lease ${leaseId} granted with TTL\\(${LEASE_TTL_SECONDS}s\\), remaining\\((\\d+)s\\), attached keys\\(\\[lease/a lease/b\\]\\)\\n$`).exec(ttl);
+      expect(remaining).not.toBeNull();
+      // The TTL restarted with the new leader (etcd's lessor.Promote), it did not run on from the source's grant.
+      expect(Number(remaining?.[1])).toBeGreaterThan(LEASE_TTL_SECONDS - 60);
+      const shortTtl = new RegExp(`^lease ${short} granted with TTL\\(${SHORT_LEASE_TTL_SECONDS}s\\), remaining\\((\\d+)s\\), attached keys\\(\\[short/k\\]\\)\\n$`)
+        .exec(await ok(first.endpoint, ['lease', 'timetolive', short, '--keys']));
+      expect(Number(shortTtl?.[1])).toBeGreaterThan(0);
       await ok(first.endpoint, ['lease', 'revoke', leaseId]);
       const put = await (kvs[kvs.length - 1] as KvApi).put({ key: bytes('after-restore'), value: bytes('written') });
       expect(put.header?.revision).toBe(snapRevision + 2n);
+      // The short lease expires on the new cluster by itself, and its key goes with it (one more revision).
+      const firstKv = kvs[1] as KvApi;
+      await waitFor(async () => (await firstKv.range({ key: bytes('short/k'), countOnly: true })).count === 0n,
+        SHORT_EXPIRY_DEADLINE_MS, 'the restored short lease to expire');
       const converged = await restored.waitConverged(CONVERGE_DEADLINE_MS);
-      expect(converged.revision).toBe(Number(snapRevision) + 2);
+      expect(converged.revision).toBe(Number(snapRevision) + 3);
       for (const kv of kvs.slice(1)) {
         const after = await kv.range({ key: bytes('after-restore'), serializable: true });
         expect(after.kvs.map((e) => e.value.toString())).toEqual(['written']);
@@ -165,7 +186,7 @@ describe(`snapshot restore of a 3-member ${SUBJECT} cluster into a new 3-member 
       const hashes = parseEtcdctlJson<HashKv[]>(await ok(first.endpoint, ['endpoint', 'hashkv', '--cluster', '-w', 'json']));
       expect(hashes).toHaveLength(3);
       expect(new Set(hashes.map((h) => h.HashKV.hash)).size).toBe(1);
-      expect(hashes.map((h) => h.HashKV.header.revision)).toEqual([1, 2, 3].map(() => Number(snapRevision) + 2));
+      expect(hashes.map((h) => h.HashKV.header.revision)).toEqual([1, 2, 3].map(() => Number(snapRevision) + 3));
 
       expect(source.unexpectedExits).toEqual([]);
       expect(restored.unexpectedExits).toEqual([]);
