@@ -1,7 +1,8 @@
 /**
  * The cluster a new member bootstraps from --initial-cluster, checked as etcd 3.4 checks it
  * (etcdmain and etcdserver/cluster.go): the local name must be listed, with exactly the URLs of
- * --initial-advertise-peer-urls. Ids come from identity.ts, so they equal etcd's.
+ * --initial-advertise-peer-urls, and no peer URL may appear twice. Ids come from identity.ts, so
+ * they equal etcd's.
  */
 import type { Config } from '../config/index.js';
 import { computeClusterId, computeMemberId } from './identity.js';
@@ -37,5 +38,13 @@ export function resolveInitialCluster(config: Pick<Config, 'name' | 'initialClus
       `--initial-cluster has ${config.name}=${self.peerUrls.join(',')} but missing from --initial-advertise-peer-urls=${config.initialAdvertisePeerUrls.join(',')} (resolved urls: "${advertised}" != "${listed}")`,
     );
   }
+  // etcd's checkDuplicateURL: two ids on one URL would let a member count itself twice towards a quorum.
+  const urls = members.flatMap((m) => m.peerUrls);
+  if (new Set(urls).size !== urls.length) throw new BootstrapError(`initial cluster ${urlsMapString(members)} has duplicate url`);
   return { clusterId: computeClusterId(members.map((m) => m.id)), self, members };
+}
+
+/** etcd's types.URLsMap.String(): every name=url pair, sorted. */
+function urlsMapString(members: readonly BootstrapMember[]): string {
+  return members.flatMap((m) => m.peerUrls.map((u) => `${m.name}=${u}`)).sort().join(',');
 }

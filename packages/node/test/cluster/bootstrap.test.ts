@@ -24,6 +24,16 @@ describe('resolveInitialCluster', () => {
     );
   });
 
+  it('refuses a peer URL listed for two members, with etcd\'s text', () => {
+    const initialCluster = [
+      { name: 'default', peerUrls: ['http://localhost:2380'] },
+      { name: 'b', peerUrls: ['http://localhost:2380'] },
+    ];
+    expect(() => resolveInitialCluster({ ...base, initialCluster })).toThrow(
+      new BootstrapError('initial cluster b=http://localhost:2380,default=http://localhost:2380 has duplicate url'),
+    );
+  });
+
   it('computes the cluster id over every listed member', () => {
     const initialCluster = [
       { name: 'default', peerUrls: ['http://localhost:2380'] },
