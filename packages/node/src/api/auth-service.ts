@@ -23,6 +23,8 @@ export interface AuthServiceDeps {
   readonly readBarrier: () => Promise<void>;
   /** Wall-clock milliseconds, for a JWT's expiry. */
   readonly nowMs: () => number;
+  /** --bcrypt-cost, mapped onto scrypt's work factor by auth/password.ts. */
+  readonly bcryptCost?: number;
 }
 
 const SERVICE = 'etcdserverpb.Auth';
@@ -61,14 +63,14 @@ export function createAuthService(ctx: UnaryContext, deps: AuthServiceDeps): etc
       gate.checkAdmin(who);
       // A user without options has a password, as one with options that do not say otherwise.
       const hasOptions = request.options !== undefined;
-      const hashed = request.options?.noPassword === true ? '' : await hashPassword(request.password);
+      const hashed = request.options?.noPassword === true ? '' : await hashPassword(request.password, deps.bcryptCost);
       const body: ProposalBody = { $case: 'authUserAdd', value: { name: request.name, hashedPassword: hashed, options: request.options, hasOptions } };
       return withHeader(identity, (await proposer.propose(body, who)) as etcdserverpb.AuthUserAddResponse);
     }),
     userChangePassword: unary(ctx, SERVICE, 'UserChangePassword', async (request: etcdserverpb.AuthUserChangePasswordRequest, call) => {
       const who = caller(call);
       gate.checkAdmin(who);
-      const body: ProposalBody = { $case: 'authUserChangePassword', value: { name: request.name, hashedPassword: await hashPassword(request.password) } };
+      const body: ProposalBody = { $case: 'authUserChangePassword', value: { name: request.name, hashedPassword: await hashPassword(request.password, deps.bcryptCost) } };
       return withHeader(identity, (await proposer.propose(body, who)) as etcdserverpb.AuthUserChangePasswordResponse);
     }),
     userGet: manage('UserGet', (r: etcdserverpb.AuthUserGetRequest) => ({ $case: 'authUserGet', value: r })),

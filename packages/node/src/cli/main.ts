@@ -4,10 +4,11 @@
  * after a clean stop, 1 on a bad flag or a failed start, 2 on a usage error. `corvid snapshot
  * status|restore` are etcdctl's snapshot commands for Corvid's snapshot files (snapshot.ts).
  */
-import { ConfigError, parseConfig, usageText } from '../config/index.js';
+import { autoCompactionOf, ConfigError, logOutputsOf, parseConfig, usageText, verifyConfig } from '../config/index.js';
 import { snapshotCommand } from './snapshot.js';
 import { startMember, type RunningMember } from '../server/index.js';
 import { createLogger } from '../util/logger.js';
+import { openLogOutputs } from '../util/log-outputs.js';
 import { CORVID_VERSION, ETCD_API_VERSION } from '../version.js';
 
 function versionText(): string {
@@ -38,7 +39,18 @@ async function main(): Promise<number> {
     process.stdout.write(versionText());
     return 0;
   }
-  const logger = createLogger(outcome.config.logLevel);
+  let logWrite;
+  try {
+    // etcd's checks after parsing, printed plainly before anything starts (startMember repeats them for embedders).
+    verifyConfig(outcome.config);
+    autoCompactionOf(outcome.config);
+    logWrite = openLogOutputs(logOutputsOf(outcome.config));
+  } catch (err) {
+    // etcd: "error verifying flags, ... See 'etcd --help'." and exit status 1.
+    process.stderr.write(`${err instanceof ConfigError ? err.message : `error verifying flags, ${String(err instanceof Error ? err.message : err)}. See 'etcd --help'.`}\n`);
+    return 1;
+  }
+  const logger = createLogger(outcome.config.logLevel, logWrite);
   const fatal = (err: unknown): void => {
     logger.error('member stopped on a fatal error', { error: err });
     process.exit(1);

@@ -4,6 +4,9 @@
  * the command line shadows its environment variable, and an unknown flag is an error.
  */
 import { FLAG_BY_NAME, FLAGS, envNameOf, type FlagSpec } from './flags.js';
+import { checkAcceptedValues, checkAutoCompactionMode, refusedFlags } from './compat.js';
+import { ConfigError } from './errors.js';
+import { parseBool, parseDurationMs, parseInt64, parseNonNegativeInt, parseUint32 } from './parse.js';
 
 export { FLAGS, envNameOf } from './flags.js';
 export type { FlagSpec } from './flags.js';
@@ -56,6 +59,33 @@ export interface Config {
   readonly clientTls: TlsConfig;
   /** --peer-cert-file, --peer-key-file, --peer-trusted-ca-file, --peer-client-cert-auth, --peer-cert-allowed-cn. */
   readonly peerTls: TlsConfig & { readonly allowedCn: string };
+  /** --auto-compaction-mode and --auto-compaction-retention as given: etcd checks them at start (exit 1), see autoCompactionOf. */
+  readonly autoCompaction: { readonly mode: string; readonly retention: string };
+  /** --pre-vote: candidates first ask whether they could win (raft's PreVote). */
+  readonly preVote: boolean;
+  /** --strict-reconfig-check: refuse member changes that would lose quorum. */
+  readonly strictReconfigCheck: boolean;
+  /** --max-concurrent-streams and the --grpc-keepalive-* flags, for the client gRPC server. */
+  readonly grpc: GrpcServerConfig;
+  /** --bcrypt-cost as given; out of [4, 31] etcd warns and uses 10 (auth/password.ts maps it onto scrypt). */
+  readonly bcryptCost: number;
+  /** --logger ('zap' or 'capnslog': Corvid writes zap's JSON lines with either) and --log-outputs. */
+  readonly logger: string;
+  readonly logOutputs: readonly string[];
+  /** --experimental-compaction-batch-limit: units of work per physical compaction chunk (mvcc/compaction.ts). */
+  readonly compactionBatchLimit: number;
+  /** --experimental-warning-apply-duration, in ms: an apply slower than this is logged and counted. */
+  readonly warningApplyDurationMs: number;
+  /** Flags given with a value Corvid does not support (e.g. --force-new-cluster): verifyConfig refuses to start. */
+  readonly refused: readonly string[];
+}
+
+export interface GrpcServerConfig {
+  readonly maxConcurrentStreams: number;
+  readonly keepaliveMinTimeMs: number;
+  /** 0: the server never pings. */
+  readonly keepaliveIntervalMs: number;
+  readonly keepaliveTimeoutMs: number;
 }
 
 /** Files as given ('' = not set); read (and re-read when they change) by the listeners. */
@@ -83,12 +113,8 @@ export interface InitialMember {
 /** etcd's default backend quota (2 GiB) used when --quota-backend-bytes is 0. */
 export const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError } from './errors.js';
+export { autoCompactionOf, logOutputsOf, type AutoCompaction } from './compat.js';
 
 export type ParseOutcome = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; config: Config };
 
@@ -137,6 +163,13 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Pa
 
 function buildConfig(raw: ReadonlyMap<string, string>): Config {
   const get = (name: string): string => raw.get(name) as string;
+  // Each flag's value through its Go flag-package parser (errors name the flag).
+  const bool = (name: string): boolean => parseBool(name, get(name));
+  const durationMs = (name: string): number => parseDurationMs(name, get(name));
+  const uint = (name: string): number => parseNonNegativeInt(name, get(name));
+  const int64 = (name: string): number => parseInt64(name, get(name));
+  const uint32 = (name: string): number => parseUint32(name, get(name));
+  checkAcceptedValues(raw);
   const name = get('name');
   const dataDir = get('data-dir') === '${name}.etcd' ? `${name}.etcd` : get('data-dir');
   return {
@@ -148,36 +181,51 @@ function buildConfig(raw: ReadonlyMap<string, string>): Config {
     listenMetricsUrls: parseUrls('listen-metrics-urls', get('listen-metrics-urls')),
     metrics: parseMetricsLevel(get('metrics')),
     tracing: {
-      enabled: parseBool('experimental-enable-distributed-tracing', get('experimental-enable-distributed-tracing')),
+      enabled: bool('experimental-enable-distributed-tracing'),
       address: get('experimental-distributed-tracing-address'),
       serviceName: get('experimental-distributed-tracing-service-name'),
-      samplingRatePerMillion: parseNonNegativeInt('experimental-distributed-tracing-sampling-rate', get('experimental-distributed-tracing-sampling-rate')),
+      samplingRatePerMillion: uint('experimental-distributed-tracing-sampling-rate'),
     },
     initialAdvertisePeerUrls: parseUrls('initial-advertise-peer-urls', get('initial-advertise-peer-urls')),
     initialCluster: parseInitialCluster(get('initial-cluster')),
     initialClusterState: parseClusterState(get('initial-cluster-state')),
     initialClusterToken: get('initial-cluster-token'),
     // etcd's flag is an int64: 0 means the 2 GiB default, a negative value switches the quota off.
-    quotaBackendBytes: parseInt64('quota-backend-bytes', get('quota-backend-bytes')),
-    maxTxnOps: parseNonNegativeInt('max-txn-ops', get('max-txn-ops')),
-    maxRequestBytes: parseNonNegativeInt('max-request-bytes', get('max-request-bytes')),
-    heartbeatIntervalMs: parseNonNegativeInt('heartbeat-interval', get('heartbeat-interval')),
-    electionTimeoutMs: parseNonNegativeInt('election-timeout', get('election-timeout')),
-    snapshotCount: parseNonNegativeInt('snapshot-count', get('snapshot-count')),
-    leaseCheckpointEnabled: parseBool('experimental-enable-lease-checkpoint', get('experimental-enable-lease-checkpoint')),
-    leaseCheckpointPersist: parseBool('experimental-enable-lease-checkpoint-persist', get('experimental-enable-lease-checkpoint-persist')),
-    initialCorruptCheck: parseBool('experimental-initial-corrupt-check', get('experimental-initial-corrupt-check')),
-    corruptCheckTimeMs: parseDurationMs('experimental-corrupt-check-time', get('experimental-corrupt-check-time')),
-    leaseCheckpointIntervalMs: parseDurationMs('experimental-lease-checkpoint-interval', get('experimental-lease-checkpoint-interval')),
-    watchProgressNotifyIntervalMs: parseDurationMs('experimental-watch-progress-notify-interval', get('experimental-watch-progress-notify-interval')),
+    quotaBackendBytes: int64('quota-backend-bytes'),
+    maxTxnOps: uint('max-txn-ops'),
+    maxRequestBytes: uint('max-request-bytes'),
+    heartbeatIntervalMs: uint('heartbeat-interval'),
+    electionTimeoutMs: uint('election-timeout'),
+    snapshotCount: uint('snapshot-count'),
+    leaseCheckpointEnabled: bool('experimental-enable-lease-checkpoint'),
+    leaseCheckpointPersist: bool('experimental-enable-lease-checkpoint-persist'),
+    initialCorruptCheck: bool('experimental-initial-corrupt-check'),
+    corruptCheckTimeMs: durationMs('experimental-corrupt-check-time'),
+    leaseCheckpointIntervalMs: durationMs('experimental-lease-checkpoint-interval'),
+    watchProgressNotifyIntervalMs: durationMs('experimental-watch-progress-notify-interval'),
     logLevel: get('log-level'),
     authToken: get('auth-token'),
-    authTokenTtlSeconds: parseNonNegativeInt('auth-token-ttl', get('auth-token-ttl')),
-    clientTls: { certFile: get('cert-file'), keyFile: get('key-file'), trustedCaFile: get('trusted-ca-file'), clientCertAuth: parseBool('client-cert-auth', get('client-cert-auth')) },
+    authTokenTtlSeconds: uint('auth-token-ttl'),
+    clientTls: { certFile: get('cert-file'), keyFile: get('key-file'), trustedCaFile: get('trusted-ca-file'), clientCertAuth: bool('client-cert-auth') },
     peerTls: {
       certFile: get('peer-cert-file'), keyFile: get('peer-key-file'), trustedCaFile: get('peer-trusted-ca-file'),
-      clientCertAuth: parseBool('peer-client-cert-auth', get('peer-client-cert-auth')), allowedCn: get('peer-cert-allowed-cn'),
+      clientCertAuth: bool('peer-client-cert-auth'), allowedCn: get('peer-cert-allowed-cn'),
     },
+    autoCompaction: { mode: get('auto-compaction-mode'), retention: get('auto-compaction-retention') },
+    preVote: bool('pre-vote'),
+    strictReconfigCheck: bool('strict-reconfig-check'),
+    grpc: {
+      maxConcurrentStreams: uint32('max-concurrent-streams'),
+      keepaliveMinTimeMs: durationMs('grpc-keepalive-min-time'),
+      keepaliveIntervalMs: durationMs('grpc-keepalive-interval'),
+      keepaliveTimeoutMs: durationMs('grpc-keepalive-timeout'),
+    },
+    bcryptCost: int64('bcrypt-cost'),
+    logger: get('logger'),
+    logOutputs: get('log-outputs').split(',').filter((o) => o.length > 0),
+    compactionBatchLimit: uint('experimental-compaction-batch-limit'),
+    warningApplyDurationMs: durationMs('experimental-warning-apply-duration'),
+    refused: refusedFlags(raw),
   };
 }
 
@@ -188,7 +236,7 @@ export const MAX_ELECTION_TIMEOUT_MS = 50000;
  * The checks etcd makes after parsing (embed.Config.Validate), with its words. A member refuses to
  * start on them with exit status 1, as etcd's `error verifying flags, ... See 'etcd --help'.`
  */
-export function verifyConfig(config: Pick<Config, 'heartbeatIntervalMs' | 'electionTimeoutMs'> & Partial<Pick<Config, 'leaseCheckpointEnabled' | 'leaseCheckpointPersist'>>): void {
+export function verifyConfig(config: Pick<Config, 'heartbeatIntervalMs' | 'electionTimeoutMs'> & Partial<Pick<Config, 'leaseCheckpointEnabled' | 'leaseCheckpointPersist' | 'autoCompaction' | 'refused'>>): void {
   const { heartbeatIntervalMs: tick, electionTimeoutMs: election } = config;
   const fail = (why: string): never => {
     throw new ConfigError(`error verifying flags, ${why}. See 'etcd --help'.`);
@@ -198,46 +246,15 @@ export function verifyConfig(config: Pick<Config, 'heartbeatIntervalMs' | 'elect
   if (5 * tick > election) fail(`--election-timeout[${election}ms] should be at least as 5 times as --heartbeat-interval[${tick}ms]`);
   if (config.leaseCheckpointPersist === true && config.leaseCheckpointEnabled === false) fail('setting experimental-enable-lease-checkpoint-persist requires experimental-enable-lease-checkpoint');
   if (election > MAX_ELECTION_TIMEOUT_MS) fail(`--election-timeout[${election}ms] is too long, and should be set less than ${MAX_ELECTION_TIMEOUT_MS}ms`);
+  const modeError = config.autoCompaction === undefined ? undefined : checkAutoCompactionMode(config.autoCompaction.mode);
+  if (modeError !== undefined) fail(modeError);
+  const refused = config.refused?.[0];
+  if (refused !== undefined) fail(refused);
 }
 
-function parseInt64(flag: string, value: string): number {
-  if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
-    throw new ConfigError(`invalid value "${value}" for flag -${flag}: parse error`);
-  }
-  return Number(value);
-}
-
-function parseNonNegativeInt(flag: string, value: string): number {
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
-    throw new ConfigError(`invalid value "${value}" for flag -${flag}: parse error`);
-  }
-  return Number(value);
-}
-
-/** Go's strconv.ParseBool, as the flag package takes booleans (`invalid boolean value ...`). */
 /** etcd 3.4 accepts any word for --metrics and turns the histograms on only for 'extensive'. */
 function parseMetricsLevel(value: string): 'basic' | 'extensive' {
   return value === 'extensive' ? 'extensive' : 'basic';
-}
-
-function parseBool(flag: string, value: string): boolean {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
-  throw new ConfigError(`invalid boolean value "${value}" for -${flag}: parse error`);
-}
-
-const DURATION_UNIT_MS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Go's time.ParseDuration ("5m0s", "1.5s", "300ms"), in milliseconds; negative values are refused. */
-function parseDurationMs(flag: string, value: string): number {
-  const fail = (): never => {
-    throw new ConfigError(`invalid value "${value}" for flag -${flag}: parse error`);
-  };
-  if (value === '0') return 0;
-  const parts = [...value.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== value) fail();
-  const ms = parts.reduce((sum, p) => sum + Number(p[1]) * (DURATION_UNIT_MS[p[2] as string] as number), 0);
-  return Number.isFinite(ms) ? ms : fail();
 }
 
 /** etcd's types.NewURLs checks, in its order: scheme, then host:port, then no path. */

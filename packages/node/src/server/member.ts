@@ -25,11 +25,12 @@ import { createLeaseService } from '../api/lease-service.js';
 import { createMaintenanceService } from '../api/maintenance-service.js';
 import { WatchService } from '../api/watch-service.js';
 import { GrpcServices } from '../api/grpc-services.js';
+import { grpcServerOptions } from '../api/grpc-server-options.js';
 import { GRPC_JS_HARD_LIMIT_FACTOR } from '../api/grpc-refusals.js';
-import { AuthGate, createTokenProvider } from '../auth/index.js';
+import { AuthGate, createTokenProvider, effectiveBcryptCost } from '../auth/index.js';
 import { formatId } from '../cluster/index.js';
 import { CorvidError } from '../errors/index.js';
-import { verifyConfig, type Config } from '../config/index.js';
+import { autoCompactionOf, verifyConfig, type Config } from '../config/index.js';
 import { createRegistry, GrpcMetrics } from '../metrics/index.js';
 import { startTracing, traceProposals } from '../tracing/index.js';
 import { Lessor } from '../lease/index.js';
@@ -40,6 +41,7 @@ import { createRaftDriverMetrics, RaftDriver, REAL_CLOCK, Wal } from '../raft-dr
 import { Backend } from '../storage/index.js';
 import type { Logger } from '../util/logger.js';
 import { ETCD_API_VERSION } from '../version.js';
+import { AutoCompactor } from './auto-compactor.js';
 import { MembershipManager } from './membership-manager.js';
 import { checkInitialHashKV, CorruptionMonitor, type CorruptCheckDeps } from './corrupt-check.js';
 import { countHealthChecks, createApplyObserver, createServerMetrics, registerStateGauges } from './metrics.js';
@@ -78,11 +80,10 @@ export interface RunningMember {
 
 /** How long a removed member keeps serving before it stops (answers in flight get out). */
 const REMOVED_STOP_DELAY_MS = 500;
-/** etcd's --strict-reconfig-check default. */
-const STRICT_RECONFIG_CHECK = true;
 
 export async function startMember({ config, logger, onFatal }: MemberOptions): Promise<RunningMember> {
   verifyConfig(config);
+  const autoCompaction = autoCompactionOf(config);
   checkClientTls(config.listenClientUrls, config.clientTls);
   // Peer TLS (peer/peer-tls.ts): the peer listeners and every member-to-member client.
   const peerTls = new PeerTls(config.peerTls);
@@ -95,9 +96,9 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   // the backend, so the backend's commits skip the meta-page sync (one sync I/O per Ready saved;
   // the file stays consistent). The log compactor awaits backend.flushed() before the WAL forgets.
   const backend = Backend.open({ dataDir: config.dataDir, registry, durability: 'data' });
-  const kv = new KvStore(backend, { registry });
+  const kv = new KvStore(backend, { registry, ...(config.compactionBatchLimit > 0 ? { compactionChunkEntries: config.compactionBatchLimit } : {}) });
   const lessor = new Lessor(backend, { registry, checkpointIntervalMs: config.leaseCheckpointEnabled ? config.leaseCheckpointIntervalMs : 0 });
-  const applier = new Applier(backend, kv, lessor, createApplyObserver(registry));
+  const applier = new Applier(backend, kv, lessor, createApplyObserver(registry, { warnApplySeconds: config.warningApplyDurationMs / 1000, logger }));
   registerStateGauges(registry, { currentRevision: () => kv.currentRevision(), compactedRevision: () => kv.compactedRevision(), leases: () => lessor.list().length, authRevision: () => applier.auth.revision() });
   applier.auth.useTokenProvider(authTokens);
   // Applied index and ReadIndex for tokens issued through entries not applied here yet (the driver exists by then).
@@ -261,7 +262,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
       const since = transport.activeSince(id);
       return since === null ? null : performance.now() - since;
     },
-    strictReconfigCheck: STRICT_RECONFIG_CHECK,
+    strictReconfigCheck: config.strictReconfigCheck,
     forwardPromote: (leader, id) => forwardPromote(leader, id, peerChannel),
     nowMs: Date.now,
   });
@@ -277,6 +278,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     authReady: (metadata: Metadata) => authGate.tokenPending(tokenOf(metadata)),
   };
   const grpcServer = new Server({
+    ...grpcServerOptions(config.grpc),
     'grpc.max_receive_message_length': Math.min(maxReceiveBytes * GRPC_JS_HARD_LIMIT_FACTOR, 2 ** 31 - 1),
     'grpc.max_send_message_length': 2 ** 31 - 1,
   });
@@ -324,6 +326,15 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     raiseCorrupt: (id) => proposer.propose({ $case: 'alarm', value: { action: etcdserverpb.AlarmRequest_AlarmAction.ACTIVATE, memberID: id, alarm: etcdserverpb.AlarmType.CORRUPT } }),
   });
   corruptionMonitor.start();
+  // --auto-compaction-*: the leader proposes Compact as etcd's v3compactor (as root, like lease expiry).
+  const autoCompactor = new AutoCompactor({
+    policy: autoCompaction, logger, currentRevision: () => kv.currentRevision(), isLeader: () => raftDriver.isLeader(),
+    compact: async (revision) => {
+      await proposer.propose({ $case: 'compaction', value: etcdserverpb.CompactionRequest.fromPartial({ revision: BigInt(revision) }) }, { username: 'root', revision: applier.auth.revision() });
+    },
+    isCompacted: (err) => err instanceof CorvidError && err.code === 'Compacted',
+  });
+  autoCompactor.start();
   const leaseIds = new RequestIdGenerator(memberId, Date.now());
   // A follower forwards keepalives and TimeToLive to the leader's peer URLs (etcd's leasehttp).
   const leaseForwarder = new PeerLeaseForwarder((id) => applier.members.get(id)?.peerURLs ?? [], peerChannel);
@@ -332,7 +343,9 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   addService(etcdserverpb.LeaseService, createLeaseService(ctx, {
     identity, kv, proposer, lessor, renewer, minTtlSeconds: minLeaseTtlSeconds(config.heartbeatIntervalMs, config.electionTimeoutMs), nextId: () => leaseIds.next(), auth: authGate,
   }));
-  addService(etcdserverpb.AuthService, createAuthService(ctx, { identity, proposer, gate: authGate, readBarrier, nowMs: Date.now }));
+  const bcryptCost = effectiveBcryptCost(config.bcryptCost);
+  if (bcryptCost !== config.bcryptCost) logger.warn(`use default bcrypt-cost ${bcryptCost} instead of the invalid value ${config.bcryptCost}`);
+  addService(etcdserverpb.AuthService, createAuthService(ctx, { identity, proposer, gate: authGate, readBarrier, nowMs: Date.now, bcryptCost }));
   // The gRPC health service etcd registers beside its own (grpc-go's health server).
   const health = new HealthState();
   addService(grpchealth.HealthService, createHealthService(ctx, health));
@@ -357,6 +370,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     await Promise.all(listeners.map((l) => l.close()));
     await leaseExpiry.close();
     await corruptionMonitor.close();
+    await autoCompactor.close();
     leaseForwarder.close();
     await raftDriver.close();
     await publishing.stop();

@@ -9,9 +9,10 @@ import { Counter, exponentialBuckets, Gauge, Histogram, type Registry } from 'pr
 import type { ApplyObserver } from '../apply/index.js';
 import { CellHistogram, type HistogramCell } from '../metrics/index.js';
 import type { ProposalMetrics } from '../raft-driver/index.js';
+import type { Logger } from '../util/logger.js';
 import { ETCD_CLUSTER_VERSION } from '../version.js';
 
-/** etcd's warnApplyDuration: an apply slower than this counts in etcd_server_slow_apply_total. */
+/** etcd's default warnApplyDuration: an apply slower than this counts in etcd_server_slow_apply_total. */
 export const SLOW_APPLY_SECONDS = 0.1;
 
 /** 100 µs … 3.3 s: apply and ReadIndex waits span a sub-millisecond apply to an election. */
@@ -64,7 +65,7 @@ export function createServerMetrics(registry: Registry, labels: ServerFacts): Se
  * for one slower than etcd's warnApplyDuration. Made before the member's identity is known (the applier
  * is built first).
  */
-export function createApplyObserver(registry: Registry): ApplyObserver {
+export function createApplyObserver(registry: Registry, slow: { readonly warnApplySeconds: number; readonly logger?: Logger } = { warnApplySeconds: SLOW_APPLY_SECONDS }): ApplyObserver {
   const slowApplies = new Counter({ name: 'etcd_server_slow_apply_total', help: 'The total number of slow apply requests (likely overloaded from slow disk).', registers: [registry] });
   // Called for every applied entry: cells, looked up by operation, rather than prom-client's labelled observe.
   const applySeconds = new CellHistogram(
@@ -81,7 +82,11 @@ export function createApplyObserver(registry: Registry): ApplyObserver {
         byOp.set(op, cell);
       }
       cell.observe(seconds);
-      if (seconds > SLOW_APPLY_SECONDS) slowApplies.inc();
+      if (seconds > slow.warnApplySeconds) {
+        slowApplies.inc();
+        // etcd's warnOfExpensiveRequest (--experimental-warning-apply-duration).
+        slow.logger?.warn('apply request took too long', { took: `${(seconds * 1000).toFixed(3)}ms`, 'expected-duration': `${slow.warnApplySeconds * 1000}ms`, op });
+      }
     },
   };
 }
