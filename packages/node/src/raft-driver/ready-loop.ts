@@ -105,6 +105,8 @@ export interface RaftDriverOptions<R> {
    * not replayed (the core starts at the applied index), so the snapshot's ConfState would be stale.
    */
   readonly appliedConfState?: () => ConfState | null;
+  /** --pre-vote (etcd 3.4's default: off). */
+  readonly preVote?: boolean;
 }
 
 /** What Maintenance.Status reports about Raft. */
@@ -173,7 +175,7 @@ export class RaftDriver<R> {
       heartbeatTicks: 1,
       storage,
       applied: applier.appliedIndex(),
-      preVote: false, // etcd 3.4's --pre-vote default
+      preVote: this.options.preVote ?? false,
       checkQuorum: true,
       maxSizePerMsgBytes: MAX_SIZE_PER_MSG_BYTES,
       maxInflightMsgs: MAX_INFLIGHT_MSGS,

@@ -203,6 +203,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       electionTimeoutMs: config.electionTimeoutMs,
       snapshotCount: config.snapshotCount,
+      preVote: config.preVote,
       maxPendingProposals: MAX_PENDING_PROPOSALS,
       requestTimeoutMs: requestTimeoutMs(config),
       metrics: { ...serverMetrics, ...createRaftDriverMetrics(registry) },
