@@ -12,6 +12,7 @@
  * harness's `prepare` hook, and start with the usual bootstrap flags, which a member with data ignores.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cluster, parseEtcdctlJson, type Slot } from '../harness/cluster.js';
 import { etcdctl, ETCDCTL_BIN } from '../harness/etcdctl.js';
@@ -52,11 +53,31 @@ async function ok(endpoint: string, args: readonly string[]): Promise<string> {
 }
 
 /** Runs a snapshot subcommand with the subject's own tool: etcdctl for etcd (it reads bolt), `corvid` for Corvid. */
-function snapshotTool(args: readonly string[]): string {
+function runSnapshotTool(args: readonly string[]): { code: number | null; stdout: string; stderr: string } {
   const [file, argv] = SUBJECT === 'etcd' ? [ETCDCTL_BIN, ['snapshot', ...args]] : [process.execPath, [CORVID_MAIN, 'snapshot', ...args]];
   const r = spawnSync(file, argv, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ETCDCTL_API: '3' } });
-  if (r.status !== 0) throw new Error(`snapshot ${args.join(' ')}: exit ${String(r.status)}: ${r.stderr}`);
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function snapshotTool(args: readonly string[]): string {
+  const r = runSnapshotTool(args);
+  if (r.code !== 0) throw new Error(`snapshot ${args.join(' ')}: exit ${String(r.code)}: ${r.stderr}`);
   return r.stdout;
+}
+
+/** Restores that etcdctl refuses, with its exit code and text, leaving no data dir behind. */
+function expectRefusedRestores(file: string, slot: Slot, initialCluster: string, token: string): void {
+  const flags = ['--name', slot.name, '--data-dir', slot.dataDir, '--initial-cluster-token', token, '--initial-advertise-peer-urls', slot.peerUrl];
+  const memberFlag = runSnapshotTool(['restore', file, ...flags, '--initial-cluster', initialCluster, '--listen-client-urls', slot.clientUrl]);
+  expect(memberFlag.code).toBe(1);
+  expect(memberFlag.stderr).toContain('Error: unknown flag: --listen-client-urls\n');
+  const [self, other] = initialCluster.split(',');
+  const duplicate = `${self ?? ''},${(other ?? '').split('=')[0] ?? ''}=${slot.peerUrl}`;
+  const dup = runSnapshotTool(['restore', file, ...flags, '--initial-cluster', duplicate]);
+  expect(dup.code).toBe(1);
+  const pairs = duplicate.split(',').sort().join(',');
+  expect(dup.stderr).toContain(`Error: initial cluster ${pairs} has duplicate url\n`);
+  expect(existsSync(slot.dataDir)).toBe(false);
 }
 
 /** Loads the source: KEYS keys in three rounds (every 5th overwritten twice, every 7th deleted), a compaction, a lease. */
@@ -127,6 +148,7 @@ describe(`snapshot restore of a 3-member ${SUBJECT} cluster into a new 3-member 
         kind: SUBJECT,
         size: 3,
         prepare: async (slots, initialCluster, token) => {
+          expectRefusedRestores(file, slots[0] as Slot, initialCluster, token);
           for (const s of slots) {
             restoredPeerUrls.set(s.name, s.peerUrl);
             snapshotTool(['restore', file, '--name', s.name, '--data-dir', s.dataDir, '--initial-cluster', initialCluster,
@@ -162,8 +184,9 @@ describe(`snapshot restore of a 3-member ${SUBJECT} cluster into a new 3-member 
 
       // The lease is in force on the new cluster, with its keys; revoking it deletes them (a write that replicates).
       const ttl = await ok(first.endpoint, ['lease', 'timetolive', leaseId, '--keys']);
-      const remaining = new RegExp(`^lease ${leaseId} granted with TTL\\(${LEASE_TTL_SECONDS}s\\), remaining\\((\\d+)s\\), attached keys\\(\\[lease/a lease/b\\]\\)\\n$`).exec(ttl);
-      expect(remaining).not.toBeNull();
+      const leaseRe = new RegExp(`^lease ${leaseId} granted with TTL\\(${LEASE_TTL_SECONDS}s\\), remaining\\((\\d+)s\\), attached keys\\(\\[lease/a lease/b\\]\\)\\n$`);
+      expect(ttl).toMatch(leaseRe);
+      const remaining = leaseRe.exec(ttl);
       // The TTL restarted with the new leader (etcd's lessor.Promote), it did not run on from the source's grant.
       expect(Number(remaining?.[1])).toBeGreaterThan(LEASE_TTL_SECONDS - 60);
       const shortTtl = new RegExp(`^lease ${short} granted with TTL\\(${SHORT_LEASE_TTL_SECONDS}s\\), remaining\\((\\d+)s\\), attached keys\\(\\[short/k\\]\\)\\n$`)

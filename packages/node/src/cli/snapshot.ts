@@ -10,6 +10,9 @@ import { restoreSnapshot } from '../server/snapshot-restore.js';
 import { inspectSnapshotDb, SnapshotFileError, verifySnapshotFile, type SnapshotInfo } from '../storage/snapshot-file.js';
 import { createLogger } from '../util/logger.js';
 
+/** The member flags `etcdctl snapshot restore` takes; any other flag is refused, as etcdctl (cobra) refuses it. */
+const RESTORE_MEMBER_FLAGS = ['name', 'data-dir', 'wal-dir', 'initial-cluster', 'initial-cluster-token', 'initial-advertise-peer-urls'];
+
 const USAGE = `Usage:
   corvid snapshot status <filename> [-w simple|json|table]
   corvid snapshot restore <filename> [--name] [--data-dir] [--initial-cluster] [--initial-cluster-token]
@@ -33,8 +36,11 @@ export async function snapshotCommand(argv: readonly string[]): Promise<number> 
   }
 }
 
-/** Splits `<file>` and the options we handle here from the member flags left for parseConfig. */
-function splitArgs(args: readonly string[], own: readonly string[]): { file: string; own: Map<string, string>; rest: string[] } {
+/**
+ * Splits `<file>` and the options we handle here from the member flags (`memberFlags`, `--name` style) left for
+ * parseConfig; any other flag gets pflag's error, as from etcdctl.
+ */
+function splitArgs(args: readonly string[], own: readonly string[], memberFlags: readonly string[] = []): { file: string; own: Map<string, string>; rest: string[] } {
   let file: string | undefined;
   const ownValues = new Map<string, string>();
   const rest: string[] = [];
@@ -49,6 +55,8 @@ function splitArgs(args: readonly string[], own: readonly string[]): { file: str
     const eq = body.indexOf('=');
     const name = eq < 0 ? body : body.slice(0, eq);
     if (!own.includes(name)) {
+      if (!arg.startsWith('--')) throw new ConfigError(`unknown shorthand flag: '${body.charAt(0)}' in ${arg}`);
+      if (!memberFlags.includes(name)) throw new ConfigError(`unknown flag: --${name}`);
       rest.push(arg);
       // A member flag's value follows it unless given with '=' (restore takes no boolean member flags).
       const next = args[i + 1];
@@ -64,8 +72,7 @@ function splitArgs(args: readonly string[], own: readonly string[]): { file: str
 }
 
 async function status(args: readonly string[]): Promise<number> {
-  const { file, own, rest } = splitArgs(args, ['w', 'write-out']);
-  if (rest.length > 0) throw new ConfigError(`unknown flag ${rest[0]}`);
+  const { file, own } = splitArgs(args, ['w', 'write-out']);
   const format = own.get('w') ?? own.get('write-out') ?? 'simple';
   const info = await inspectSnapshotDb(await verifySnapshotFile(file, true));
   process.stdout.write(formatStatus(info, format));
@@ -88,7 +95,7 @@ export function formatStatus(info: SnapshotInfo, format: string): string {
 }
 
 async function restore(args: readonly string[]): Promise<number> {
-  const { file, own, rest } = splitArgs(args, ['skip-hash-check']);
+  const { file, own, rest } = splitArgs(args, ['skip-hash-check'], RESTORE_MEMBER_FLAGS);
   const parsed = parseConfig(rest, {});
   if (parsed.kind !== 'run') throw new ConfigError('snapshot restore takes member flags only');
   const logger = createLogger('info');
