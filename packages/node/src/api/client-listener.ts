@@ -13,7 +13,8 @@ import type { Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
 import type { TlsConfig } from '../config/index.js';
 import { guardDestroyedStreams } from '../util/grpc-stream-guard.js';
 import { carryPeerIdentity, createClientTlsServer } from './client-tls.js';
-import { AuthorityFixingConnection, EMPTY_SETTINGS_FRAME, sniffAuthority, type AuthoritySniff } from './h2/authority-fix.js';
+import { AuthorityFixingConnection, sniffAuthority, type AuthoritySniff } from './h2/authority-fix.js';
+import { settingsFrame } from './h2/frames.js';
 
 const H2_PREFACE_START = Buffer.from('PRI');
 
@@ -41,7 +42,13 @@ export async function listenForClients(
   httpServer: http.Server,
   /** For an https URL: TLS first (client-tls.ts), then the same sniffing on the decrypted stream. */
   tlsConfig?: TlsConfig,
+  /**
+   * --max-concurrent-streams, when set: the SETTINGS sent ahead of grpc-js's to an idle client
+   * announce it too, or such a client would open streams grpc-js then refuses.
+   */
+  maxConcurrentStreams?: number,
 ): Promise<ClientListener> {
+  const earlySettings = settingsFrame(maxConcurrentStreams);
   const injector = grpcServer.createConnectionInjector(credentials);
   guardDestroyedStreams(grpcServer);
   const sockets = new Set<net.Socket>();
@@ -49,7 +56,7 @@ export async function listenForClients(
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.setNoDelay(true);
-    routeBySniffing(socket, injector, httpServer);
+    routeBySniffing(socket, injector, httpServer, earlySettings);
   };
   const server = url.startsWith('https://') && tlsConfig !== undefined ? createClientTlsServer(tlsConfig, onSocket) : net.createServer(onSocket);
   const address = await listenOn(server, url);
@@ -85,7 +92,7 @@ function listenHost(hostname: string): string {
   return hostname.replace(/^\[|\]$/g, '');
 }
 
-function routeBySniffing(socket: net.Socket, injector: Injector, httpServer: http.Server): void {
+function routeBySniffing(socket: net.Socket, injector: Injector, httpServer: http.Server, earlySettings: Buffer): void {
   let head: Buffer = Buffer.alloc(0);
   const onData = (chunk: Buffer): void => {
     head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
@@ -93,7 +100,7 @@ function routeBySniffing(socket: net.Socket, injector: Injector, httpServer: htt
     socket.off('data', onData);
     socket.pause();
     if (head.subarray(0, H2_PREFACE_START.length).equals(H2_PREFACE_START)) {
-      routeHttp2(socket, head, injector);
+      routeHttp2(socket, head, injector, earlySettings);
     } else {
       socket.unshift(head);
       httpServer.emit('connection', socket);
@@ -105,7 +112,7 @@ function routeBySniffing(socket: net.Socket, injector: Injector, httpServer: htt
 }
 
 /** Buffers an HTTP/2 connection until `sniffAuthority` decides, then injects it (see h2/authority-fix.ts). */
-function routeHttp2(socket: net.Socket, first: Buffer, injector: Injector): void {
+function routeHttp2(socket: net.Socket, first: Buffer, injector: Injector, earlySettings: Buffer): void {
   let head = first;
   let settingsSent = false;
   const finish = (sniff: AuthoritySniff): void => {
@@ -132,7 +139,7 @@ function routeHttp2(socket: net.Socket, first: Buffer, injector: Injector): void
     if (sniff.idle && !settingsSent) {
       // grpc-go waits for the server's SETTINGS before its first request.
       settingsSent = true;
-      socket.write(EMPTY_SETTINGS_FRAME);
+      socket.write(earlySettings);
     }
     socket.resume();
   };

@@ -385,7 +385,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   const listeners: ClientListener[] = [];
   try {
     for (const url of config.listenClientUrls) {
-      const listener = await listenForClients(url, grpcServer, ServerCredentials.createInsecure(), httpServer, config.clientTls);
+      const listener = await listenForClients(url, grpcServer, ServerCredentials.createInsecure(), httpServer, config.clientTls, config.grpc.maxConcurrentStreams);
       listeners.push(listener);
       logger.info('serving client traffic', { address: listener.address, url });
     }

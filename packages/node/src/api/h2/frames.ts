@@ -66,6 +66,18 @@ export function writeFrameHeader(header: FrameHeader): Buffer {
   return out;
 }
 
+/** SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 §6.5.2). */
+const SETTINGS_MAX_CONCURRENT_STREAMS = 0x3;
+
+/** A server SETTINGS frame: empty, or announcing a stream limit (undefined: the default, no limit). */
+export function settingsFrame(maxConcurrentStreams?: number): Buffer {
+  if (maxConcurrentStreams === undefined) return writeFrameHeader({ payloadBytes: 0, type: FrameType.SETTINGS, flags: 0, streamId: 0 });
+  const payload = Buffer.alloc(6);
+  payload.writeUInt16BE(SETTINGS_MAX_CONCURRENT_STREAMS, 0);
+  payload.writeUInt32BE(maxConcurrentStreams, 2);
+  return Buffer.concat([writeFrameHeader({ payloadBytes: payload.length, type: FrameType.SETTINGS, flags: 0, streamId: 0 }), payload]);
+}
+
 /**
  * The header block fragment inside a HEADERS frame's payload, without the pad length, the
  * priority fields and the padding; null when the payload is too short for what its flags announce
