@@ -65,13 +65,18 @@ export class LogCompactor {
     const { wal, store } = this.options;
     await store.flushed();
     if (this.stopped) return;
-    wal.createSnapshot(applied, confState, new Uint8Array(0));
+    if (!(await wal.createSnapshot(applied, confState, new Uint8Array(0)))) {
+      // A leader's snapshot is being saved or was saved meanwhile: the next applied batch tries again.
+      const snap = wal.snapshot();
+      this.snapshotIndex = Math.max(this.snapshotIndex, snap.ok ? snap.value.metadata.index : 0);
+      return;
+    }
     this.snapshotIndex = applied;
     const target = applied - (this.options.catchUpEntries ?? SNAPSHOT_CATCH_UP_ENTRIES);
     const chunk = this.options.chunkEntries ?? COMPACTION_CHUNK_ENTRIES;
     while (!this.stopped && target >= wal.firstIndex()) {
-      wal.compact(Math.min(target, wal.firstIndex() - 1 + chunk));
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      // False while a leader's snapshot is being saved: it replaces the log anyway.
+      if (!(await wal.compact(Math.min(target, wal.firstIndex() - 1 + chunk)))) break;
     }
   }
 

@@ -1,20 +1,28 @@
 /**
- * The RaftDriver: owns the RawNode and runs its Ready loop on the event loop. Every Ready is
- * handled synchronously, strictly in the order docs/raft.md requires:
+ * The RaftDriver: owns the RawNode and runs its Ready loop on the event loop. Each Ready is handled
+ * strictly in the order docs/raft.md requires:
  *
- *   1. persist snapshot + entries + hard state in ONE durable WAL transaction (fsync'd on return);
+ *   1. persist snapshot + entries + hard state in ONE durable WAL transaction, committed and
+ *      fdatasync'd on lmdb-js's write thread (`wal.saveAsync`); steps 2–5 run when it resolves;
  *   2. send the messages (Transport);
  *   3. install a leader's snapshot, then apply the committed entries in ONE backend transaction
  *      (`applier.applyBatch`); accepted ConfChange entries also go to `rawNode.applyConfChange`;
  *   4. answer the waiters of the applied entries (keyed by the request id in the entry header);
- *   5. `advance()`.
+ *   5. `advance()`, then take the next Ready.
+ *
+ * When a save resolves, the Ready is advanced and the next one's save started before steps 3–4
+ * (same event-loop turn, entries still applied in log order), so the WAL's thread syncs while the
+ * event loop applies. A leader's snapshot is finished strictly in order. One Ready is in flight at a time. While its save runs the event loop keeps decoding requests and
+ * stepping proposals, ticks and peer messages into the node (the core accepts them between
+ * ready() and advance(), as etcd's node does while its WAL syncs); they form the next Ready, so
+ * batches grow with load. Until advance() the saved entries stay in the core's unstable log, so
+ * the WAL (Raft's LogStorage) reports them only once they are durable.
  *
  * So nothing is applied, sent or acknowledged before the log holding it is durable, and a crash at
  * any point is recovered by replaying the WAL from the backend's applied index (replay is
  * idempotent: the applier skips entries at or below it). All proposals of one event-loop turn go
- * into Raft as one `proposeMany`, then one Ready cycle persists, applies and answers them. Peer
- * messages are stepped as they arrive and handled by the same deferred Ready cycle, so a burst of
- * them costs one WAL sync. Linearizable reads wait on ReadIndex batches (read-index.ts).
+ * into Raft as one `proposeMany`; one Ready cycle persists, applies and answers everything stepped
+ * since the previous one, so a burst of proposals or peer messages costs one WAL sync. Linearizable reads wait on ReadIndex batches (read-index.ts).
  */
 import { existsSync, rmSync } from 'node:fs';
 import { RawNode, decodeConfChange, NONE, type ConfChange, type ConfState, type Logger, type Message, type NodeId, type Ready, type Snapshot, type SoftState } from '@corvid/raft';
@@ -143,6 +151,10 @@ export class RaftDriver<R> {
   private transferTarget: { id: NodeId; done: () => void } | null = null;
   /** While a defragmentation holds the writers (storage/defrag.ts): no Ready is handled, nothing applied. */
   private paused = false;
+  /** The Ready whose WAL save is in flight (settles after that Ready is finished): at most one. */
+  private inFlight: Promise<void> | null = null;
+  /** A durable, advanced Ready still to apply (within the same event-loop turn; see finishReady). */
+  private deferred: Ready | null = null;
 
   constructor(private readonly options: RaftDriverOptions<R>) {
     const { wal, applier } = options;
@@ -383,6 +395,11 @@ export class RaftDriver<R> {
     return this.lead === this.options.memberId;
   }
 
+  /** Resolves once no Ready is in flight (every Ready taken so far is persisted and finished). */
+  async settled(): Promise<void> {
+    while (this.inFlight !== null) await this.inFlight;
+  }
+
   /** Calls `listener(isLeader)` whenever this member becomes or stops being the leader. */
   onLeadershipChange(listener: (isLeader: boolean) => void): void {
     this.leadershipListeners.push(listener);
@@ -431,19 +448,74 @@ export class RaftDriver<R> {
     this.processReady();
   }
 
-  /** Handles every Ready the node has, in the order of the file header. */
+  /**
+   * Handles the node's Readies in the order of the file header, one at a time: a Ready with
+   * something to persist is saved on lmdb-js's write thread and finished when that save is durable;
+   * meanwhile the event loop keeps stepping proposals, ticks and peer messages into the node, whose
+   * next Ready waits for advance().
+   */
   private processReady(): void {
-    if (this.paused) return;
-    while (this.node.hasReady()) {
+    while (this.inFlight === null && this.node.hasReady()) {
       const rd = this.node.ready();
-      if (rd.softState !== null) this.onSoftState(rd.softState);
-      this.persist(rd);
-      this.options.transport.send(rd.messages);
-      if (rd.snapshot !== null) this.installSnapshot(rd.snapshot);
-      this.apply(rd);
-      if (rd.readStates.length > 0) this.reads.onReadStates(rd.readStates);
-      this.node.advance(rd);
+      if (rd.softState !== null) {
+        // Leadership listeners see every entry committed before the change applied, as before.
+        this.applyDeferred();
+        this.onSoftState(rd.softState);
+      }
+      const startedMs = this.options.clock.nowMs();
+      const saving = this.options.wal.saveAsync(rd.hardState, rd.entries, rd.snapshot);
+      if (saving === null) {
+        this.finishReady(rd, false);
+        continue;
+      }
+      this.inFlight = saving.then(
+        () => {
+          this.inFlight = null;
+          this.options.metrics.walFsyncSeconds.observe((this.options.clock.nowMs() - startedMs) / 1000);
+          this.guard(() => this.finishReady(rd, true));
+        },
+        (err: unknown) => {
+          this.inFlight = null;
+          this.fail(err);
+        },
+      );
     }
+  }
+
+  /**
+   * Steps 2–5 of the file header for a Ready whose log and hard state are durable. With `overlap`
+   * (its save just resolved) it is advanced first and the next Ready's save started before it is
+   * applied, so the WAL's thread syncs while the event loop applies — etcd applies beside its raft
+   * loop too. Raft only needs advance() to hand out the next Ready; the entries are still applied
+   * in log order (`deferred` goes first) and before this event-loop turn ends.
+   */
+  private finishReady(rd: Ready, overlap: boolean): void {
+    this.options.transport.send(rd.messages);
+    this.applyDeferred();
+    if (overlap && rd.snapshot === null) {
+      this.node.advance(rd);
+      this.deferred = rd;
+      this.processReady();
+      this.applyDeferred();
+      return;
+    }
+    if (rd.snapshot !== null) this.installSnapshot(rd.snapshot);
+    this.applyReady(rd);
+    this.node.advance(rd);
+    if (overlap) this.processReady();
+  }
+
+  private applyDeferred(): void {
+    const rd = this.deferred;
+    if (rd === null) return;
+    this.deferred = null;
+    this.applyReady(rd);
+  }
+
+  /** Steps 3–4: apply the committed entries, answer their waiters and reads; compact if due. */
+  private applyReady(rd: Ready): void {
+    this.apply(rd);
+    if (rd.readStates.length > 0) this.reads.onReadStates(rd.readStates);
     // After a leader's snapshot the backend may be ahead of the log (its copy was made after the
     // snapshot index): a WAL snapshot can only be recorded at an index the log holds.
     const snapshotAt = Math.min(this.options.applier.appliedIndex(), this.options.wal.lastIndex());
@@ -459,13 +531,6 @@ export class RaftDriver<R> {
     this.confState = snapshot.metadata.confState;
     rmSync(file, { force: true });
     this.options.logger.info('applied snapshot', { index: snapshot.metadata.index, term: snapshot.metadata.term });
-  }
-
-  private persist(rd: Ready): void {
-    if (rd.hardState === null && rd.entries.length === 0 && rd.snapshot === null) return;
-    const startedMs = this.options.clock.nowMs();
-    this.options.wal.save(rd.hardState, rd.entries, rd.snapshot);
-    this.options.metrics.walFsyncSeconds.observe((this.options.clock.nowMs() - startedMs) / 1000);
   }
 
   private apply(rd: Ready): void {
@@ -573,7 +638,11 @@ export class RaftDriver<R> {
    */
   async close(): Promise<void> {
     if (!this.stopped && this.queue.length > 0) this.guard(() => this.flush());
+    // The queue's Ready may wait behind one in flight: finish both before the WAL is closed.
+    for (let i = 0; i < 2 && this.inFlight !== null; i++) await this.inFlight;
     this.stop(() => new CorvidError('Stopped'));
+    // A save started by the last finish still owns the WAL: the stopped loop ignores its outcome.
+    await this.settled();
     await this.compactor.close();
   }
 }

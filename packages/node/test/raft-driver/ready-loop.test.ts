@@ -99,6 +99,8 @@ class Member {
     await this.close();
     await between?.();
     this.open();
+    // start() replays synchronously; the election's Ready is saved asynchronously.
+    await this.driver.settled();
   }
 
   encode(op: Op): Uint8Array {
@@ -139,6 +141,7 @@ describe('RaftDriver', () => {
   it('bootstraps a new member and elects it at term 2, as etcd', async () => {
     const m = newMember();
     expect(await m.driver.waitForLeader(1000)).toBe(true);
+    await m.driver.settled();
     // Bootstrap snapshot at 1 (term 1); the leader's empty entry at 2 is committed and applied.
     expect(m.driver.status()).toEqual({ leader: MEMBER, term: 2, commitIndex: 2, appliedIndex: 2, lastIndex: 2 });
     expect(m.applier.appliedIndex()).toBe(2);
@@ -151,6 +154,7 @@ describe('RaftDriver', () => {
 
   it('commits the proposals of one turn with one WAL save and answers each with its own response', async () => {
     const m = newMember();
+    await m.driver.settled();
     const savesBefore = await m.walSaves();
     const responses = await Promise.all(['a', 'b', 'c'].map(async (k) => m.put(k)));
     expect(responses.map((r) => Number(r.header?.revision))).toEqual([2, 3, 4]);

@@ -91,10 +91,10 @@ describe('Wal', () => {
     let wal = openWal();
     wal.save({ term: 1, vote: 0n, commit: 1 }, [], SNAP);
     wal.save(null, [ent(2, 2), ent(3, 2), ent(4, 3), ent(5, 3)], null);
-    expect(wal.compact(3)).toBe(true);
-    expect(wal.compact(3)).toBe(false);
-    expect(wal.compact(2)).toBe(false);
-    expect(() => wal.compact(6)).toThrow(/out of bound/);
+    expect(await wal.compact(3)).toBe(true);
+    expect(await wal.compact(3)).toBe(false);
+    expect(await wal.compact(2)).toBe(false);
+    await expect(wal.compact(6)).rejects.toThrow(/out of bound/);
     wal = await reopen(wal);
     expect([wal.firstIndex(), wal.lastIndex()]).toEqual([4, 5]);
     expect(wal.term(3)).toEqual({ ok: true, value: 2 });
@@ -105,7 +105,7 @@ describe('Wal', () => {
     wal.save(null, [ent(3, 2), ent(4, 3), ent(5, 4), ent(6, 4)], null);
     expect(terms(wal.entries(4, 7, Infinity) as never)).toEqual([[4, 3], [5, 4], [6, 4]]);
     // Compacting everything leaves an empty log whose last index is the compaction point.
-    expect(wal.compact(6)).toBe(true);
+    expect(await wal.compact(6)).toBe(true);
     expect([wal.firstIndex(), wal.lastIndex(), wal.term(6)]).toEqual([7, 6, { ok: true, value: 4 }]);
     expect(wal.entries(7, 7, Infinity)).toEqual({ ok: false, reason: 'unavailable' });
   });
@@ -115,8 +115,8 @@ describe('Wal', () => {
     wal.save({ term: 1, vote: 0n, commit: 1 }, [], SNAP);
     wal.save({ term: 2, vote: 7n, commit: 4 }, [ent(2, 2), ent(3, 2), ent(4, 2)], null);
     const cs = { voters: [7n, 8n], learners: [9n] };
-    expect(wal.createSnapshot(3, cs, new Uint8Array([42]))).toBe(true);
-    expect(wal.createSnapshot(3, cs, new Uint8Array(0))).toBe(false);
+    expect(await wal.createSnapshot(3, cs, new Uint8Array([42]))).toBe(true);
+    expect(await wal.createSnapshot(3, cs, new Uint8Array(0))).toBe(false);
     wal = await reopen(wal);
     const snap = wal.snapshot();
     expect(snap.ok && [snap.value.metadata, [...snap.value.data]]).toEqual([{ index: 3, term: 2, confState: cs }, [42]]);
@@ -126,6 +126,26 @@ describe('Wal', () => {
     wal = await reopen(wal);
     expect([wal.firstIndex(), wal.lastIndex(), wal.term(10), wal.term(11)]).toEqual([11, 11, { ok: true, value: 4 }, { ok: true, value: 5 }]);
     expect(wal.term(4)).toEqual({ ok: false, reason: 'compacted' });
+  });
+
+  it('saveAsync: the log reports the entries only once the save resolved; they survive a reopen; a snapshot in flight holds off compaction', async () => {
+    let wal = openWal();
+    wal.save({ term: 1, vote: 0n, commit: 1 }, [], SNAP);
+    const saving = wal.saveAsync({ term: 2, vote: 7n, commit: 3 }, [ent(2, 2), ent(3, 2), ent(4, 2)], null);
+    expect(saving).not.toBeNull();
+    expect(() => wal.saveAsync(null, [ent(5, 2)], null)).toThrow(/one asynchronous WAL save at a time/);
+    expect([wal.lastIndex(), wal.savedHardState().term, wal.term(3)]).toEqual([1, 1, { ok: false, reason: 'unavailable' }]);
+    await saving;
+    expect([wal.lastIndex(), wal.savedHardState(), wal.term(3)]).toEqual([4, { term: 2, vote: 7n, commit: 3 }, { ok: true, value: 2 }]);
+    expect(wal.saveAsync(null, [], null)).toBeNull();
+    // A leader's snapshot replaces the log: compaction and snapshot records wait until it is saved.
+    const snap = { data: new Uint8Array(0), metadata: { index: 8, term: 3, confState: { voters: [7n], learners: [] } } };
+    const installing = wal.saveAsync({ term: 3, vote: 0n, commit: 8 }, [], snap);
+    expect(await wal.compact(3)).toBe(false);
+    expect(await wal.createSnapshot(3, snap.metadata.confState, new Uint8Array(0))).toBe(false);
+    await installing;
+    wal = await reopen(wal);
+    expect([wal.firstIndex(), wal.lastIndex(), wal.term(8), wal.savedHardState().commit]).toEqual([9, 8, { ok: true, value: 3 }, 8]);
   });
 
   it('caps entries() by size but always returns at least one entry, like MemoryStorage', () => {
