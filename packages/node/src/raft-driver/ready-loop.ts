@@ -455,6 +455,7 @@ export class RaftDriver<R> {
    * next Ready waits for advance().
    */
   private processReady(): void {
+    if (this.paused) return;
     while (this.inFlight === null && this.node.hasReady()) {
       const rd = this.node.ready();
       if (rd.softState !== null) {

@@ -419,6 +419,7 @@ export class Backend {
     writer?.pause();
     this.writeGate = writeGate;
     try {
+      await writer?.settled();
       for (let attempt = 1; ; attempt++) {
         const seqAtCopy = this.committedSeq;
         rmSync(copyDir, { recursive: true, force: true });

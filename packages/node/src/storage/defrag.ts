@@ -16,6 +16,8 @@ import { open as openFile } from 'node:fs/promises';
 export interface WriteHold {
   pause(): void;
   resume(): void;
+  /** Resolves once no write taken before `pause` is still on its way (a Ready whose WAL save is in flight). */
+  settled(): Promise<void>;
 }
 
 /**

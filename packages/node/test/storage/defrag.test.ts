@@ -101,7 +101,7 @@ describe('Backend.defragment', () => {
     h = await fragmented(3000, 1000);
     const harness = h;
     // A Ready that was already past the pause: it applies once, in the turn after.
-    const writer = { pause: () => setImmediate(() => harness.put('late', 'kept')), resume: () => undefined };
+    const writer = { pause: () => setImmediate(() => harness.put('late', 'kept')), resume: () => undefined, settled: () => Promise.resolve() };
     const result = await h.backend.defragment({ writer });
     expect(result.copies).toBeGreaterThanOrEqual(1);
     expect(h.keys({ key: b('late') })).toEqual(['late']);
