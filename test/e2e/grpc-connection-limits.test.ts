@@ -2,7 +2,8 @@
  * Goal: --max-concurrent-streams and --grpc-keepalive-interval/-timeout act on client connections as etcd 3.4's:
  * the member announces the stream limit in its HTTP/2 SETTINGS (also to a client that waits for the server's
  * SETTINGS before its first request, as grpc-go does), a stream beyond it waits until another one closes, and the
- * member pings an idle connection every interval (never, with etcd's 2 h default).
+ * member pings an idle connection every interval (never, with etcd's 2 h default), and a client that pings too
+ * often for --grpc-keepalive-min-time (or at all on an idle connection) gets GOAWAY ENHANCE_YOUR_CALM.
  * Method: raw node:http2 sessions (one connection, so the per-connection limit is what is measured), on etcd 3.4
  * and Corvid. Watch streams each send a create request; a stream is served once its `created` response arrives.
  */
@@ -15,6 +16,9 @@ import { waitFor } from '../harness/wait.js';
 /** How long a stream beyond the limit is watched to stay unserved, and an idle session to collect pings. */
 const OBSERVE_MS = 1_000;
 const KEEPALIVE_WINDOW_MS = 4_500;
+/** A client's ping spacing that breaks the default policy; and how many such pings an allowing policy must take. */
+const PING_FAST_MS = 100;
+const ALLOWED_PINGS = 10;
 
 const group = new ProcessGroup();
 afterAll(async () => group.cleanup());
@@ -76,6 +80,38 @@ describe.each(MEMBER_KINDS.map((kind) => [kind]))('client connection limits on %
       else expect(pings).toBeGreaterThanOrEqual(minPings);
       expect(session.closed || session.destroyed).toBe(false);
     } finally {
+      session.destroy();
+      await member.stop();
+    }
+  }, 30_000);
+
+  test.each([
+    ['a client pinging an idle connection every 100 ms gets GOAWAY ENHANCE_YOUR_CALM', [], false, PING_FAST_MS, true],
+    ['--grpc-keepalive-min-time 1s: pinging an open stream every 100 ms gets GOAWAY ENHANCE_YOUR_CALM', ['--grpc-keepalive-min-time', '1s'], true, PING_FAST_MS, true],
+    ['--grpc-keepalive-min-time 50ms: pinging an open stream every 100 ms is allowed', ['--grpc-keepalive-min-time', '50ms'], true, PING_FAST_MS, false],
+  ])('%s', async (_name, flags, withStream, everyMs, refused) => {
+    const member = await group.start(kind, { extraArgs: flags });
+    const { session } = await connect(member.endpoint);
+    let goaway: { code: number; data: string } | undefined;
+    session.on('goaway', (code: number, _last: number, data?: Buffer) => (goaway ??= { code, data: data?.toString() ?? '' }));
+    if (withStream) openWatch(session);
+    let pings = 0;
+    const pinger = setInterval(() => {
+      if (session.closed || session.destroyed) return;
+      pings++;
+      session.ping(() => undefined);
+    }, everyMs);
+    try {
+      if (refused) {
+        await waitFor(() => goaway, 5_000, 'a GOAWAY');
+        // grpc-go allows two strikes: the fourth ping (three too soon after the one before) is refused.
+        expect({ ...goaway, pings }).toEqual({ code: http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, data: 'too_many_pings', pings: 4 });
+      } else {
+        await waitFor(() => pings >= ALLOWED_PINGS, 5_000, `${ALLOWED_PINGS} pings`);
+        expect(goaway).toBeUndefined();
+      }
+    } finally {
+      clearInterval(pinger);
       session.destroy();
       await member.stop();
     }

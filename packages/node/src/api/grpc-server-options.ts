@@ -2,7 +2,7 @@
  * The client gRPC server's connection options from etcd's flags: --max-concurrent-streams
  * (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS per connection) and the server keepalive pings
  * (--grpc-keepalive-interval / -timeout; as etcd's embed, either one at 0 switches pings off).
- * --grpc-keepalive-min-time is not enforced: grpc-js 1.14's server has no ping policy.
+ * --grpc-keepalive-min-time is enforced by api/ping-policy.ts (grpc-js 1.14's server has no ping policy).
  */
 import type { ChannelOptions } from '@grpc/grpc-js';
 import type { GrpcServerConfig } from '../config/index.js';

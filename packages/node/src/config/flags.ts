@@ -37,7 +37,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { section: 'Member', name: 'backend-batch-interval', kind: 'duration', defaultValue: '', help: 'BackendBatchInterval is the maximum time before commit the backend transaction. Accepted, no effect: Corvid commits each Ready\'s entries in one LMDB transaction.' },
   { section: 'Member', name: 'backend-batch-limit', kind: 'int', defaultValue: '0', help: 'BackendBatchLimit is the maximum operations before commit the backend transaction. Accepted, no effect (see --backend-batch-interval).' },
   { section: 'Member', name: 'max-concurrent-streams', kind: 'int', defaultValue: '4294967295', help: 'Maximum concurrent streams that each client can open at a time (etcd shows math.MaxUint32).' },
-  { section: 'Member', name: 'grpc-keepalive-min-time', kind: 'duration', defaultValue: '5s', help: 'Minimum duration interval that a client should wait before pinging server. Accepted and checked; not enforced: grpc-js has no ping policy (see docs/cluster.md).' },
+  { section: 'Member', name: 'grpc-keepalive-min-time', kind: 'duration', defaultValue: '5s', help: 'Minimum duration interval that a client should wait before pinging server.' },
   { section: 'Member', name: 'grpc-keepalive-interval', kind: 'duration', defaultValue: '2h', help: 'Frequency duration of server-to-client ping to check if a connection is alive (0 to disable).' },
   { section: 'Member', name: 'grpc-keepalive-timeout', kind: 'duration', defaultValue: '20s', help: 'Additional duration of wait before closing a non-responsive connection (0 to disable).' },
   { section: 'Clustering', name: 'advertise-client-urls', kind: 'urls', defaultValue: 'http://localhost:2379', help: 'List of this member\'s client URLs to advertise to the public.' },

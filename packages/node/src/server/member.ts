@@ -26,6 +26,7 @@ import { createMaintenanceService } from '../api/maintenance-service.js';
 import { WatchService } from '../api/watch-service.js';
 import { GrpcServices } from '../api/grpc-services.js';
 import { grpcServerOptions } from '../api/grpc-server-options.js';
+import { enforcePingPolicy } from '../api/ping-policy.js';
 import { GRPC_JS_HARD_LIMIT_FACTOR } from '../api/grpc-refusals.js';
 import { AuthGate, createTokenProvider, effectiveBcryptCost } from '../auth/index.js';
 import { formatId } from '../cluster/index.js';
@@ -389,6 +390,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
       listeners.push(listener);
       logger.info('serving client traffic', { address: listener.address, url });
     }
+    enforcePingPolicy(grpcServer, config.grpc.keepaliveMinTimeMs);
     for (const url of config.listenMetricsUrls) {
       const listener = await listenForMetrics(url, httpDeps);
       listeners.push(listener);
