@@ -110,113 +110,163 @@ async function load(endpoint: string): Promise<{ compactRevision: bigint; leaseI
 interface MemberList { header: { cluster_id: string }; members: { ID: string; name: string; peerURLs: string[]; clientURLs?: string[] }[] }
 interface HashKv { Endpoint: string; HashKV: { header: { revision: number }; hash: number } }
 
+/** What the test knows about the source once the snapshot is saved. */
+interface Saved {
+  readonly file: string;
+  readonly revision: bigint;
+  readonly compactRevision: bigint;
+  readonly leaseId: string;
+  readonly shortLeaseId: string;
+  /** The source's whole keyspace at `revision`, as describeKv lines, and its cluster id and HashKV there. */
+  readonly expected: string[];
+  readonly clusterId: bigint;
+  readonly hash: number;
+}
+
+/** `lease timetolive --keys` in etcdctl's simple format (the keys come in no set order: sorted here). */
+async function timeToLive(slot: Slot, leaseId: string): Promise<{ grantedSeconds: number; remainingSeconds: number; keys: string[] }> {
+  const text = await ok(slot.endpoint, ['lease', 'timetolive', leaseId, '--keys']);
+  const m = new RegExp(`^lease ${leaseId} granted with TTL\\((\\d+)s\\), remaining\\((-?\\d+)s\\), attached keys\\(\\[([^\\]]*)\\]\\)\\n$`).exec(text);
+  if (m === null) throw new Error(`unexpected lease timetolive output: ${JSON.stringify(text)}`);
+  return { grantedSeconds: Number(m[1]), remainingSeconds: Number(m[2]), keys: (m[3] ?? '').split(' ').filter((k) => k !== '').sort() };
+}
+
+const grantLease = async (endpoint: string, ttlSeconds: number): Promise<string> =>
+  /^lease ([0-9a-f]+) granted/.exec(await ok(endpoint, ['lease', 'grant', String(ttlSeconds)]))?.[1] ?? '';
+
+/** Loads the source, then saves a snapshot from a follower (not necessarily the leader) while a writer puts. */
+async function loadAndSave(source: Cluster): Promise<Saved> {
+  const leader = await source.leader();
+  const { compactRevision, leaseId } = await load(leader.endpoint);
+  const shortLeaseId = await grantLease(leader.endpoint, SHORT_LEASE_TTL_SECONDS);
+  await ok(leader.endpoint, ['put', 'short/k', 'expires after the restore', `--lease=${shortLeaseId}`]);
+  const follower = source.slots.find((s) => s !== leader) as Slot;
+  const writer = new WriteLoad(source.endpoints(), 2, 'busy');
+  await waitFor(() => writer.acked.length >= 20, 10_000, 'the writer to get going');
+  const file = join(await group.tempDir('snapshot-restore-'), 'snap.db');
+  const saveStartMs = performance.now();
+  const saved = await etcdctl(follower.endpoint, ['snapshot', 'save', file]);
+  const saveEndMs = performance.now();
+  await writer.stop();
+  expect(saved).toMatchObject({ code: 0, stdout: `Snapshot saved at ${file}\n` });
+  // The writer ran while the snapshot was being taken.
+  expect(writer.acked.filter((w) => w.ackedMs > saveStartMs && w.ackedMs < saveEndMs).length).toBeGreaterThan(0);
+
+  const revision = BigInt((JSON.parse(snapshotTool(['status', file, '-w', 'json'])) as { revision: number }).revision);
+  expect(revision).toBeGreaterThan(compactRevision);
+  const kv = kvClient(follower.endpoint);
+  try {
+    const at = await kv.range({ ...ALL, revision });
+    expect(at.kvs.filter((e) => e.key.toString().startsWith('load/'))).toHaveLength(KEYS - Math.ceil(KEYS / 7));
+    expect(at.kvs.filter((e) => e.key.toString().startsWith('busy/')).length).toBeGreaterThan(0);
+    const hash = (await source.hashKV(follower, Number(revision))).hash;
+    return { file, revision, compactRevision, leaseId, shortLeaseId, expected: at.kvs.map(describeKv), clusterId: at.header?.clusterId ?? 0n, hash };
+  } finally {
+    kv.close();
+  }
+}
+
+/** Restores the file into three new slots (etcd's flags, a new token and peer URLs) and starts them on it. */
+async function restoreCluster(saved: Saved): Promise<Cluster> {
+  return Cluster.start(group, {
+    kind: SUBJECT,
+    size: 3,
+    prepare: async (slots, initialCluster, token) => {
+      expectRefusedRestores(saved.file, slots[0] as Slot, initialCluster, token);
+      for (const s of slots) {
+        snapshotTool(['restore', saved.file, '--name', s.name, '--data-dir', s.dataDir, '--initial-cluster', initialCluster,
+          '--initial-cluster-token', token, '--initial-advertise-peer-urls', s.peerUrl]);
+      }
+    },
+  });
+}
+
+/** Key by key, on every member: `want` at exactly `revision`, the compaction still in force, HashKV at `revision`. */
+async function expectStore(cluster: Cluster, saved: Saved, want: readonly string[], revision: bigint): Promise<void> {
+  for (const slot of cluster.slots) {
+    const kv = kvClient(slot.endpoint);
+    try {
+      const got = await kv.range({ ...ALL, serializable: true });
+      expect(got.header?.revision).toBe(revision);
+      expect(got.kvs.map(describeKv)).toEqual(want);
+      const below = await outcome(kv.range({ ...ALL, revision: saved.compactRevision - 1n, serializable: true }));
+      expect(below).toMatchObject({ ok: false, details: 'etcdserver: mvcc: required revision has been compacted' });
+    } finally {
+      kv.close();
+    }
+  }
+}
+
+/** `member list`: the three new members with their new peer and client URLs, none of the source's, a new cluster id. */
+async function expectNewIdentity(source: Cluster, restored: Cluster, saved: Saved): Promise<void> {
+  const members = parseEtcdctlJson<MemberList>(await ok(restored.endpoints()[0] ?? '', ['member', 'list', '-w', 'json']));
+  const shown = members.members.map((m) => `${m.name} ${m.peerURLs.join(',')} ${(m.clientURLs ?? []).join(',')}`).sort();
+  expect(shown).toEqual(restored.slots.map((s) => `${s.name} ${s.peerUrl} ${s.clientUrl}`).sort());
+  const sourceIds = new Set((await Promise.all(source.slots.map(async (s) => (await source.status(s)).header?.memberId))).map(String));
+  expect(members.members.filter((m) => sourceIds.has(m.ID))).toEqual([]);
+  expect(BigInt(members.header.cluster_id)).not.toBe(saved.clusterId);
+}
+
+/**
+ * The leases came along and are in force: the long one with its keys and a TTL counted afresh, the short one expires
+ * by itself with its key. Revoking the long one and a put are writes that replicate. Returns the final revision.
+ */
+async function expectLeasesAndWrites(restored: Cluster, saved: Saved, restoreStartMs: number): Promise<bigint> {
+  const [first] = restored.slots as [Slot];
+  const long = await timeToLive(first, saved.leaseId);
+  expect(long).toMatchObject({ grantedSeconds: LEASE_TTL_SECONDS, keys: ['lease/a', 'lease/b'] });
+  expect(long.remainingSeconds).toBeGreaterThan(LEASE_TTL_SECONDS - 60);
+  const short = await timeToLive(first, saved.shortLeaseId);
+  expect(short).toMatchObject({ grantedSeconds: SHORT_LEASE_TTL_SECONDS, keys: ['short/k'] });
+  expect(short.remainingSeconds).toBeGreaterThan(0);
+
+  await ok(first.endpoint, ['lease', 'revoke', saved.leaseId]);
+  const kv = kvClient(first.endpoint);
+  try {
+    const put = await kv.put({ key: bytes('after-restore'), value: bytes('written') });
+    expect(put.header?.revision).toBe(saved.revision + 2n);
+    await waitFor(async () => (await kv.range({ key: bytes('short/k'), countOnly: true })).count === 0n, SHORT_EXPIRY_DEADLINE_MS, 'the restored short lease to expire');
+  } finally {
+    kv.close();
+  }
+  // Its whole TTL counted from the new leader's promotion (after the restore began), not run on from the grant.
+  expect(performance.now() - restoreStartMs).toBeGreaterThan(SHORT_LEASE_TTL_SECONDS * 1000);
+  const converged = await restored.waitConverged(CONVERGE_DEADLINE_MS);
+  expect(converged.revision).toBe(Number(saved.revision) + 3);
+  const hashes = parseEtcdctlJson<HashKv[]>(await ok(first.endpoint, ['endpoint', 'hashkv', '--cluster', '-w', 'json']));
+  expect(hashes.map((h) => h.HashKV.header.revision)).toEqual([1, 2, 3].map(() => converged.revision));
+  expect(new Set(hashes.map((h) => h.HashKV.hash)).size).toBe(1);
+  return BigInt(converged.revision);
+}
+
 describe(`snapshot restore of a 3-member ${SUBJECT} cluster into a new 3-member cluster`, () => {
   test('the new cluster holds every key at the snapshot revision, under a new identity, and takes writes', async () => {
     const source = await Cluster.start(group, { kind: SUBJECT, size: 3 });
     let restored: Cluster | undefined;
-    const kvs: KvApi[] = [];
     try {
-      const sourceLeader = await source.leader();
-      const { compactRevision, leaseId } = await load(sourceLeader.endpoint);
-      // Not necessarily the leader: a follower streams the snapshot here.
-      const follower = source.slots.find((s) => s !== sourceLeader) as Slot;
-      const short = /^lease ([0-9a-f]+) granted/.exec(await ok(sourceLeader.endpoint, ['lease', 'grant', String(SHORT_LEASE_TTL_SECONDS)]))?.[1] ?? '';
-      await ok(sourceLeader.endpoint, ['put', 'short/k', 'expires after the restore', `--lease=${short}`]);
-      const writer = new WriteLoad(source.endpoints(), 2, 'busy');
-      await waitFor(async () => (writer.acked.length >= 20 ? true : undefined), 10_000, 'the writer to get going');
-      const file = join(await group.tempDir('snapshot-restore-'), 'snap.db');
-      const saveStartMs = performance.now();
-      const saved = await etcdctl(follower.endpoint, ['snapshot', 'save', file]);
-      const saveEndMs = performance.now();
-      await writer.stop();
-      expect(saved).toMatchObject({ code: 0, stdout: `Snapshot saved at ${file}\n` });
-      // The writer ran while the snapshot was being taken.
-      expect(writer.acked.filter((w) => w.ackedMs > saveStartMs && w.ackedMs < saveEndMs).length).toBeGreaterThan(0);
-
-      const snapRevision = BigInt((JSON.parse(snapshotTool(['status', file, '-w', 'json'])) as { revision: number }).revision);
-      expect(snapRevision).toBeGreaterThan(compactRevision);
-      const sourceKv = kvClient(follower.endpoint);
-      kvs.push(sourceKv);
-      const expected = await sourceKv.range({ ...ALL, revision: snapRevision });
-      expect(expected.kvs.filter((kv) => kv.key.toString().startsWith('load/'))).toHaveLength(KEYS - Math.ceil(KEYS / 7));
-      expect(expected.kvs.filter((kv) => kv.key.toString().startsWith('busy/')).length).toBeGreaterThan(0);
-      const sourceClusterId = expected.header?.clusterId ?? 0n;
-      const sourceHash = (await source.hashKV(follower, Number(snapRevision))).hash;
-
-      const restoredPeerUrls = new Map<string, string>();
-      restored = await Cluster.start(group, {
-        kind: SUBJECT,
-        size: 3,
-        prepare: async (slots, initialCluster, token) => {
-          expectRefusedRestores(file, slots[0] as Slot, initialCluster, token);
-          for (const s of slots) {
-            restoredPeerUrls.set(s.name, s.peerUrl);
-            snapshotTool(['restore', file, '--name', s.name, '--data-dir', s.dataDir, '--initial-cluster', initialCluster,
-              '--initial-cluster-token', token, '--initial-advertise-peer-urls', s.peerUrl]);
-          }
-        },
-      });
+      const saved = await loadAndSave(source);
+      const restoreStartMs = performance.now();
+      restored = await restoreCluster(saved);
       await restored.leader();
+      await expectStore(restored, saved, saved.expected, saved.revision);
+      for (const slot of restored.slots) expect((await restored.hashKV(slot, Number(saved.revision))).hash).toBe(saved.hash);
+      await expectNewIdentity(source, restored, saved);
+      const revision = await expectLeasesAndWrites(restored, saved, restoreStartMs);
 
-      // Key by key, on every new member: the source's store at the snapshot revision, at exactly that revision.
-      const want = expected.kvs.map(describeKv);
-      for (const slot of restored.slots) {
-        const kv = kvClient(slot.endpoint);
-        kvs.push(kv);
-        const got = await kv.range({ ...ALL, serializable: true });
-        expect(got.header?.revision).toBe(snapRevision);
-        expect(got.kvs.map(describeKv)).toEqual(want);
-        // The compaction came along: below it is compacted, as on the source.
-        const below = await outcome(kv.range({ ...ALL, revision: compactRevision - 1n, serializable: true }));
-        expect(below).toMatchObject({ ok: false, details: 'etcdserver: mvcc: required revision has been compacted' });
-        expect((await restored.hashKV(slot, Number(snapRevision))).hash).toBe(sourceHash);
-      }
-
-      // A new cluster: the three new members with their new peer URLs, under a new cluster id.
-      const first = restored.slots[0] as Slot;
-      const members = parseEtcdctlJson<MemberList>(await ok(first.endpoint, ['member', 'list', '-w', 'json']));
-      expect(members.members.map((m) => `${m.name} ${m.peerURLs.join(',')}`).sort()).toEqual([...restoredPeerUrls].map(([n, u]) => `${n} ${u}`).sort());
-      // Each started member published its client URL.
-      expect(members.members.map((m) => `${m.name} ${(m.clientURLs ?? []).join(',')}`).sort()).toEqual(restored.slots.map((s) => `${s.name} ${s.clientUrl}`).sort());
-      const sourceIds = new Set((await Promise.all(source.slots.map(async (s) => (await source.status(s)).header?.memberId))).map(String));
-      expect(members.members.filter((m) => sourceIds.has(m.ID))).toEqual([]);
-      expect(BigInt(members.header.cluster_id)).not.toBe(sourceClusterId);
-
-      // The lease is in force on the new cluster, with its keys; revoking it deletes them (a write that replicates).
-      const ttl = await ok(first.endpoint, ['lease', 'timetolive', leaseId, '--keys']);
-      const leaseRe = new RegExp(`^lease ${leaseId} granted with TTL\\(${LEASE_TTL_SECONDS}s\\), remaining\\((\\d+)s\\), attached keys\\(\\[lease/a lease/b\\]\\)\\n$`);
-      expect(ttl).toMatch(leaseRe);
-      const remaining = leaseRe.exec(ttl);
-      // The TTL restarted with the new leader (etcd's lessor.Promote), it did not run on from the source's grant.
-      expect(Number(remaining?.[1])).toBeGreaterThan(LEASE_TTL_SECONDS - 60);
-      const shortTtl = new RegExp(`^lease ${short} granted with TTL\\(${SHORT_LEASE_TTL_SECONDS}s\\), remaining\\((\\d+)s\\), attached keys\\(\\[short/k\\]\\)\\n$`)
-        .exec(await ok(first.endpoint, ['lease', 'timetolive', short, '--keys']));
-      expect(Number(shortTtl?.[1])).toBeGreaterThan(0);
-      await ok(first.endpoint, ['lease', 'revoke', leaseId]);
-      const put = await (kvs[kvs.length - 1] as KvApi).put({ key: bytes('after-restore'), value: bytes('written') });
-      expect(put.header?.revision).toBe(snapRevision + 2n);
-      // The short lease expires on the new cluster by itself, and its key goes with it (one more revision).
-      const firstKv = kvs[1] as KvApi;
-      await waitFor(async () => (await firstKv.range({ key: bytes('short/k'), countOnly: true })).count === 0n,
-        SHORT_EXPIRY_DEADLINE_MS, 'the restored short lease to expire');
-      const converged = await restored.waitConverged(CONVERGE_DEADLINE_MS);
-      expect(converged.revision).toBe(Number(snapRevision) + 3);
-      for (const kv of kvs.slice(1)) {
-        const after = await kv.range({ key: bytes('after-restore'), serializable: true });
-        expect(after.kvs.map((e) => e.value.toString())).toEqual(['written']);
-        expect((await kv.range({ key: bytes('lease/'), rangeEnd: bytes('lease0'), serializable: true })).kvs).toEqual([]);
-      }
-      const hashes = parseEtcdctlJson<HashKv[]>(await ok(first.endpoint, ['endpoint', 'hashkv', '--cluster', '-w', 'json']));
-      expect(hashes).toHaveLength(3);
-      expect(new Set(hashes.map((h) => h.HashKV.hash)).size).toBe(1);
-      expect(hashes.map((h) => h.HashKV.header.revision)).toEqual([1, 2, 3].map(() => Number(snapRevision) + 3));
+      // All killed at once, the members start again from the data dirs the restore made, with the same store.
+      const kv = kvClient(restored.endpoints()[0] ?? '');
+      const now = (await kv.range(ALL).finally(() => kv.close())).kvs.map(describeKv);
+      for (const slot of restored.slots) await restored.kill(slot);
+      for (const slot of restored.slots) await restored.restart(slot);
+      await restored.leader();
+      await restored.waitConverged(CONVERGE_DEADLINE_MS);
+      await expectStore(restored, saved, now, revision);
 
       expect(source.unexpectedExits).toEqual([]);
       expect(restored.unexpectedExits).toEqual([]);
     } catch (err) {
       throw new Error(`${(err as Error).message}\n--- source ---\n${source.outputTails(10)}\n--- restored ---\n${restored?.outputTails(10) ?? ''}`, { cause: err });
     } finally {
-      for (const kv of kvs) kv.close();
       source.close();
       restored?.close();
     }
