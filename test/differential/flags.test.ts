@@ -22,6 +22,8 @@ const BAD_COMMAND_LINES: readonly (readonly string[])[] = [
   ['--max-snapshots', 'abc'],
   ['--backend-batch-interval', 'abc'],
   ['--pre-vote=maybe'],
+  ['--proxy', 'foo'],
+  ['--proxy-dial-timeout', 'abc'],
 ];
 
 /** Command lines etcd parses but refuses after parsing (exit 1), printing one line Corvid prints first. */
@@ -43,6 +45,7 @@ const ACCEPTED_FLAGS: readonly string[] = [
   '--experimental-compaction-batch-limit', '500', '--experimental-warning-apply-duration', '200ms', '--experimental-backend-bbolt-freelist-type', 'map',
   '--backend-batch-interval', '10ms', '--backend-batch-limit', '100', '--cors', '*', '--host-whitelist', '*', '--force-new-cluster=false',
   '--initial-election-tick-advance=false', '--auto-tls=false', '--peer-auto-tls=false', '--discovery-fallback', 'exit',
+  '--debug', '--log-package-levels', 'etcdmain=DEBUG', '--proxy', 'off', '--proxy-read-timeout', '10', '--experimental-peer-skip-client-san-verification',
 ];
 
 /** etcd 3.4 starts with these; Corvid refuses them (exit 1) rather than start without what they ask for (docs/cluster.md). */
@@ -50,7 +53,7 @@ const REFUSED_BY_CORVID: readonly (readonly string[])[] = [
   ['--force-new-cluster'], ['--enable-v2'], ['--enable-pprof'], ['--auto-tls'], ['--peer-auto-tls'], ['--wal-dir', '/tmp/corvid-test-wal'],
   ['--client-crl-file', '/tmp/crl.pem'], ['--peer-crl-file', '/tmp/crl.pem'], ['--cipher-suites', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'],
   ['--client-cert-allowed-hostname', 'a'], ['--peer-cert-allowed-hostname', 'a'], ['--host-whitelist', 'example.com'],
-  ['--discovery', 'https://discovery.etcd.io/x'], ['--discovery-srv', 'example.com'], ['--discovery-proxy', 'http://127.0.0.1:1'],
+  ['--proxy', 'on'], ['--experimental-enable-v2v3', '/v2'], ['--discovery', 'https://discovery.etcd.io/x'], ['--discovery-srv', 'example.com'], ['--discovery-proxy', 'http://127.0.0.1:1'],
 ];
 
 /** A binary that does not exit on a bad flag is killed after this long and reported as 'kept running'. */
@@ -85,6 +88,22 @@ describe(`command line: etcd 3.4 vs ${SUBJECT}`, () => {
     expect(etcd.code).toBe(2);
     const subject = await exitOf(SUBJECT, args);
     expect({ code: subject.code, firstLine: subject.firstLine }).toEqual({ code: etcd.code, firstLine: etcd.firstLine });
+  });
+
+  test("every flag etcd 3.4's --help lists is one Corvid knows", async () => {
+    const flagsOf = async (kind: MemberKind): Promise<string[]> => {
+      const command = memberCommand(kind, ['--help']);
+      const child = spawn(command.file, command.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      await new Promise((resolve) => child.once('close', resolve));
+      return [...text.matchAll(/^\s+--([a-z0-9-]+)/gm)].map((m) => m[1] as string);
+    };
+    const etcd = await flagsOf('etcd');
+    expect(etcd.length).toBeGreaterThanOrEqual(80);
+    const known = new Set(await flagsOf('corvid'));
+    expect(etcd.filter((f) => !known.has(f))).toEqual([]);
   });
 
   test.each(UNVERIFIED_COMMAND_LINES.map((args) => [args.join(' '), args] as const))('flags refused after parsing: %s', async (_name, args) => {

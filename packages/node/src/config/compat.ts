@@ -20,6 +20,8 @@ const REFUSALS: ReadonlyArray<{ readonly flag: string; readonly refuses: (value:
   { flag: 'peer-cert-allowed-hostname', refuses: nonEmpty, why: 'peer certificates are matched by --peer-cert-allowed-cn only' },
   { flag: 'cipher-suites', refuses: nonEmpty, why: "Node's TLS cipher defaults apply" },
   { flag: 'host-whitelist', refuses: (v) => v !== '' && v !== '*', why: 'HTTP Host headers are not checked yet' },
+  { flag: 'proxy', refuses: (v) => v !== 'off', why: 'Corvid has no v2 proxy' },
+  { flag: 'experimental-enable-v2v3', refuses: nonEmpty, why: 'Corvid has no v2 API' },
   { flag: 'discovery', refuses: nonEmpty, why: 'bootstrap with --initial-cluster' },
   { flag: 'discovery-srv', refuses: nonEmpty, why: 'bootstrap with --initial-cluster' },
   { flag: 'discovery-proxy', refuses: nonEmpty, why: 'bootstrap with --initial-cluster' },
@@ -36,7 +38,11 @@ export function refusedFlags(raw: ReadonlyMap<string, string>): string[] {
 
 /** Flags accepted without effect: their values are still checked as etcd's flag package does (exit 2). */
 export function checkAcceptedValues(raw: ReadonlyMap<string, string>): void {
-  for (const flag of ['max-snapshots', 'max-wals', 'backend-batch-limit']) parseNonNegativeInt(flag, raw.get(flag) ?? '0');
+  const ints = ['max-snapshots', 'max-wals', 'backend-batch-limit', 'proxy-failure-wait', 'proxy-refresh-interval', 'proxy-dial-timeout', 'proxy-write-timeout', 'proxy-read-timeout'];
+  for (const flag of ints) parseNonNegativeInt(flag, raw.get(flag) ?? '0');
+  const proxy = raw.get('proxy') ?? 'off';
+  if (!['off', 'readonly', 'on'].includes(proxy)) throw new ConfigError(`invalid value "${proxy}" for flag -proxy: invalid value`);
+  parseBool('experimental-peer-skip-client-san-verification', raw.get('experimental-peer-skip-client-san-verification') ?? 'false');
   const batchInterval = raw.get('backend-batch-interval') ?? '';
   if (batchInterval !== '') parseDurationMs('backend-batch-interval', batchInterval);
   parseBool('initial-election-tick-advance', raw.get('initial-election-tick-advance') ?? 'true');

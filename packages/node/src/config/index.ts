@@ -203,7 +203,8 @@ function buildConfig(raw: ReadonlyMap<string, string>): Config {
     corruptCheckTimeMs: durationMs('experimental-corrupt-check-time'),
     leaseCheckpointIntervalMs: durationMs('experimental-lease-checkpoint-interval'),
     watchProgressNotifyIntervalMs: durationMs('experimental-watch-progress-notify-interval'),
-    logLevel: get('log-level'),
+    // etcd 3.4's --debug is --log-level=debug.
+    logLevel: bool('debug') ? 'debug' : get('log-level'),
     authToken: get('auth-token'),
     authTokenTtlSeconds: uint('auth-token-ttl'),
     clientTls: { certFile: get('cert-file'), keyFile: get('key-file'), trustedCaFile: get('trusted-ca-file'), clientCertAuth: bool('client-cert-auth') },
