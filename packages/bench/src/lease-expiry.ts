@@ -13,6 +13,7 @@
 import grpc from '@grpc/grpc-js';
 import { etcdserverpb } from '@corvid/proto';
 import { prefixEnd } from './long-reads.js';
+import { parseEndpoint, UsageError } from './options.js';
 import { PutLoad, type PhaseFigures } from './put-load.js';
 
 export interface LeaseExpiryOptions {
@@ -135,4 +136,29 @@ export async function runLeaseExpiry(o: LeaseExpiryOptions, progress: (line: str
   } finally {
     await load.stop();
   }
+}
+
+export const LEASE_EXPIRY_USAGE = `usage: corvid-bench lease-expiry [--endpoints host:port] [--leases N] [--lease-ttl S] [--rate PUTS_PER_S]
+  [--concurrency N] [--conns N] [--json]   defaults: ${DEFAULT_LEASE_EXPIRY.leases} leases, TTL ${DEFAULT_LEASE_EXPIRY.ttlSeconds} s, ` +
+  `${DEFAULT_LEASE_EXPIRY.putRate} puts/s, ${DEFAULT_LEASE_EXPIRY.concurrency} grant loops over ${DEFAULT_LEASE_EXPIRY.conns} connections`;
+
+/** corvid-bench lease-expiry's flags (argv after the workload name). */
+export function parseLeaseExpiryArgs(argv: readonly string[]): { options: LeaseExpiryOptions; json: boolean } {
+  const o: { -readonly [K in keyof LeaseExpiryOptions]: LeaseExpiryOptions[K] } = { ...DEFAULT_LEASE_EXPIRY, endpoint: '127.0.0.1:2379' };
+  let json = false;
+  const counts: Record<string, 'leases' | 'ttlSeconds' | 'putRate' | 'concurrency' | 'conns'> = {
+    leases: 'leases', 'lease-ttl': 'ttlSeconds', rate: 'putRate', concurrency: 'concurrency', conns: 'conns',
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i]!.replace(/^--/, '').split('=', 2) as [string, string | undefined];
+    if (flag === 'json') { json = true; continue; }
+    const value = inline ?? argv[++i];
+    if (flag === 'endpoints') { o.endpoint = parseEndpoint((value ?? '').split(',')[0] ?? ''); continue; }
+    const field = counts[flag];
+    const n = Number(value);
+    if (field === undefined) throw new UsageError(`unknown option --${flag}`);
+    if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${flag} wants a positive integer, got ${String(value)}`);
+    o[field] = n;
+  }
+  return { options: o, json };
 }

@@ -63,3 +63,16 @@ test('txn-put over 100 keys with the worker-thread generator: all succeed', () =
   expect(r.requests).toEqual({ total: 500, succeeded: 500, failed: 0 });
   expect(r.throughputPerSecond).toBeGreaterThan(0);
 });
+
+test('lease-expiry, 300 leases of 3 s: every key goes within 2 s of the last expiry, puts measured meanwhile', () => {
+  const run = spawnSync(process.execPath, [benchMain, 'lease-expiry', '--leases', '300', '--lease-ttl', '3', '--rate', '50', '--concurrency', '16', '--conns', '2',
+    '--endpoints', endpoint, '--json'], { encoding: 'utf8', timeout: 40_000 });
+  expect(run.status).toBe(0);
+  const r = JSON.parse(run.stdout) as { grantFailures: number; putFailures: number; goneAfterLastExpirySeconds: number; baseline: { puts: number }; duringExpiry: { puts: number } };
+  expect([r.grantFailures, r.putFailures]).toEqual([0, 0]);
+  // Not before the last TTL (less the poll and a grant's round trip), and soon after it.
+  expect(r.goneAfterLastExpirySeconds).toBeGreaterThan(-0.5);
+  expect(r.goneAfterLastExpirySeconds).toBeLessThan(2);
+  expect(r.baseline.puts).toBeGreaterThan(100);
+  expect(r.duringExpiry.puts).toBeGreaterThan(0);
+}, 60_000);
