@@ -31,7 +31,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { section: 'Member', name: 'experimental-corrupt-check-time', kind: 'duration', defaultValue: '0s', help: 'Duration of time between cluster corruption check passes.' },
   { section: 'Member', name: 'experimental-lease-checkpoint-interval', kind: 'duration', defaultValue: '5m0s', help: 'Duration of periodic checkpoints of the remaining TTL of leases (etcd 3.5\'s flag).' },
   { section: 'Member', name: 'experimental-watch-progress-notify-interval', kind: 'duration', defaultValue: '10m0s', help: 'Duration of periodical watch progress notification.' },
-  { section: 'Member', name: 'wal-dir', kind: 'string', defaultValue: '', help: 'Path to the dedicated wal directory. Not supported by Corvid yet: the WAL is always <data-dir>/member/wal; a non-empty value is refused.' },
+  { section: 'Member', name: 'wal-dir', kind: 'string', defaultValue: '', help: 'Path to the dedicated wal directory (<data-dir>/member/wal becomes a link to it).' },
   { section: 'Member', name: 'max-snapshots', kind: 'int', defaultValue: '5', help: 'Maximum number of snapshot files to retain (0 is unlimited). Accepted, no effect: Corvid keeps no snapshot files to purge (a received snapshot is applied, then removed).' },
   { section: 'Member', name: 'max-wals', kind: 'int', defaultValue: '5', help: 'Maximum number of wal files to retain (0 is unlimited). Accepted, no effect: Corvid\'s WAL is one LMDB environment, compacted after each snapshot.' },
   { section: 'Member', name: 'backend-batch-interval', kind: 'duration', defaultValue: '', help: 'BackendBatchInterval is the maximum time before commit the backend transaction. Accepted, no effect: Corvid commits each Ready\'s entries in one LMDB transaction.' },

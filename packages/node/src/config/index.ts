@@ -14,6 +14,8 @@ export type { FlagSpec } from './flags.js';
 export interface Config {
   readonly name: string;
   readonly dataDir: string;
+  /** --wal-dir ('' : the WAL stays in <data-dir>/member/wal). */
+  readonly walDir: string;
   /** URLs exactly as given (etcd reports them verbatim, e.g. in MemberList). */
   readonly listenClientUrls: readonly string[];
   readonly advertiseClientUrls: readonly string[];
@@ -175,6 +177,7 @@ function buildConfig(raw: ReadonlyMap<string, string>): Config {
   return {
     name,
     dataDir,
+    walDir: get('wal-dir'),
     listenClientUrls: parseUrls('listen-client-urls', get('listen-client-urls')),
     advertiseClientUrls: parseUrls('advertise-client-urls', get('advertise-client-urls')),
     listenPeerUrls: parseUrls('listen-peer-urls', get('listen-peer-urls')),

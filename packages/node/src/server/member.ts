@@ -44,6 +44,7 @@ import type { Logger } from '../util/logger.js';
 import { ETCD_API_VERSION } from '../version.js';
 import { AutoCompactor } from './auto-compactor.js';
 import { MembershipManager } from './membership-manager.js';
+import { linkWalDir } from './wal-dir.js';
 import { checkInitialHashKV, CorruptionMonitor, type CorruptCheckDeps } from './corrupt-check.js';
 import { countHealthChecks, createApplyObserver, createServerMetrics, registerStateGauges } from './metrics.js';
 import { publishAttributes } from './publish.js';
@@ -85,6 +86,7 @@ const REMOVED_STOP_DELAY_MS = 500;
 export async function startMember({ config, logger, onFatal }: MemberOptions): Promise<RunningMember> {
   verifyConfig(config);
   const autoCompaction = autoCompactionOf(config);
+  linkWalDir(config.dataDir, config.walDir);
   checkClientTls(config.listenClientUrls, config.clientTls);
   // Peer TLS (peer/peer-tls.ts): the peer listeners and every member-to-member client.
   const peerTls = new PeerTls(config.peerTls);
