@@ -1,6 +1,6 @@
 /**
  * `corvid snapshot status <file> [-w simple|json|table]` and `corvid snapshot restore <file>
- * --name --data-dir --initial-cluster --initial-cluster-token --initial-advertise-peer-urls
+ * --name --data-dir --wal-dir --initial-cluster --initial-cluster-token --initial-advertise-peer-urls
  * [--skip-hash-check]`: etcdctl's snapshot commands for Corvid's snapshot files (an LMDB copy with
  * etcd's SHA-256 trailer), with etcdctl's output formats and exit codes (0, or 1 with `Error: …`).
  */
@@ -15,7 +15,7 @@ const RESTORE_MEMBER_FLAGS = ['name', 'data-dir', 'wal-dir', 'initial-cluster', 
 
 const USAGE = `Usage:
   corvid snapshot status <filename> [-w simple|json|table]
-  corvid snapshot restore <filename> [--name] [--data-dir] [--initial-cluster] [--initial-cluster-token]
+  corvid snapshot restore <filename> [--name] [--data-dir] [--wal-dir] [--initial-cluster] [--initial-cluster-token]
                                      [--initial-advertise-peer-urls] [--skip-hash-check]
 `;
 

@@ -14,12 +14,13 @@ import { bootstrapWal, Wal } from '../raft-driver/index.js';
 import { Backend } from '../storage/index.js';
 import { extractSnapshotDb, SnapshotFileError, verifySnapshotFile } from '../storage/snapshot-file.js';
 import { META_APPLIED_INDEX, decodeMetaInt } from '../storage/schema.js';
+import { linkWalDir } from './wal-dir.js';
 
 export interface RestoreOptions {
   readonly snapshotPath: string;
   readonly skipHashCheck: boolean;
-  /** --name, --data-dir, --initial-cluster, --initial-cluster-token, --initial-advertise-peer-urls. */
-  readonly config: Pick<Config, 'name' | 'dataDir' | 'initialCluster' | 'initialClusterToken' | 'initialAdvertisePeerUrls'>;
+  /** --name, --data-dir, --wal-dir, --initial-cluster, --initial-cluster-token, --initial-advertise-peer-urls. */
+  readonly config: Pick<Config, 'name' | 'dataDir' | 'walDir' | 'initialCluster' | 'initialClusterToken' | 'initialAdvertisePeerUrls'>;
   readonly onProgress?: (phase: 'verify' | 'copy', done: number, total: number) => void;
 }
 
@@ -40,6 +41,8 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   await extractSnapshotDb(file, join(dbDir, 'data.mdb'));
   options.onProgress?.('copy', file.dbBytes, file.dbBytes);
 
+  // As etcdctl's --wal-dir: the WAL goes there; the member is then started with the same --wal-dir.
+  linkWalDir(config.dataDir, config.walDir);
   const backend = Backend.open({ dataDir: config.dataDir });
   const wal = Wal.open({ dataDir: config.dataDir });
   try {
