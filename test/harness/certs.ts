@@ -29,6 +29,17 @@ export class CertDir {
     this.openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`);
   }
 
+  /** `<ca>.crl.pem`: a revocation list signed by `ca` that revokes the certificates `names` (openssl ca's database in the dir). */
+  revoke(ca: string, names: readonly string[]): string {
+    writeFileSync(this.path(`${ca}.index.txt`), '');
+    writeFileSync(this.path(`${ca}.crlnumber`), '01\n');
+    writeFileSync(this.path(`${ca}.cnf`), `[ca]\ndefault_ca = d\n[d]\ndatabase = ${ca}.index.txt\ncrlnumber = ${ca}.crlnumber\ndefault_md = sha256\ndefault_crl_days = 2\n`);
+    const signing = ['-config', `${ca}.cnf`, '-keyfile', `${ca}.key`, '-cert', `${ca}.crt`];
+    for (const name of names) this.openssl('ca', ...signing, '-revoke', `${name}.crt`);
+    this.openssl('ca', ...signing, '-gencrl', '-out', `${ca}.crl.pem`);
+    return this.path(`${ca}.crl.pem`);
+  }
+
   remove(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }

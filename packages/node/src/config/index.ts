@@ -96,6 +96,8 @@ export interface TlsConfig {
   readonly keyFile: string;
   readonly trustedCaFile: string;
   readonly clientCertAuth: boolean;
+  /** --client-crl-file / --peer-crl-file ('' = none). */
+  readonly crlFile: string;
 }
 
 export interface TracingConfig {
@@ -210,10 +212,10 @@ function buildConfig(raw: ReadonlyMap<string, string>): Config {
     logLevel: bool('debug') ? 'debug' : get('log-level'),
     authToken: get('auth-token'),
     authTokenTtlSeconds: uint('auth-token-ttl'),
-    clientTls: { certFile: get('cert-file'), keyFile: get('key-file'), trustedCaFile: get('trusted-ca-file'), clientCertAuth: bool('client-cert-auth') },
+    clientTls: { certFile: get('cert-file'), keyFile: get('key-file'), trustedCaFile: get('trusted-ca-file'), clientCertAuth: bool('client-cert-auth'), crlFile: get('client-crl-file') },
     peerTls: {
       certFile: get('peer-cert-file'), keyFile: get('peer-key-file'), trustedCaFile: get('peer-trusted-ca-file'),
-      clientCertAuth: bool('peer-client-cert-auth'), allowedCn: get('peer-cert-allowed-cn'),
+      clientCertAuth: bool('peer-client-cert-auth'), allowedCn: get('peer-cert-allowed-cn'), crlFile: get('peer-crl-file'),
     },
     autoCompaction: { mode: get('auto-compaction-mode'), retention: get('auto-compaction-retention') },
     preVote: bool('pre-vote'),

@@ -18,6 +18,8 @@ export interface PeerTlsOptions {
   readonly trustedCaFile: string;
   readonly clientCertAuth: boolean;
   readonly allowedCn: string;
+  /** --peer-crl-file ('' or absent: none), checked by the peer listener's TLS server. */
+  readonly crlFile?: string;
 }
 
 /** How often the dialling side looks at its certificate files for changes. */

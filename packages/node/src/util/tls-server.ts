@@ -13,10 +13,13 @@ export interface TlsFiles {
   readonly trustedCaFile: string;
   /** Require a client certificate signed by the trusted CA. */
   readonly clientCertAuth: boolean;
+  /** '' or absent = none: a PEM certificate revocation list; a client certificate it revokes fails the handshake. */
+  readonly crlFile?: string;
 }
 
 export function createReloadingTlsServer(files: TlsFiles, onSecureSocket: (socket: tls.TLSSocket) => void): tls.Server {
-  const paths = [files.certFile, files.keyFile, files.trustedCaFile].filter((f) => f !== '');
+  const crlFile = files.crlFile ?? '';
+  const paths = [files.certFile, files.keyFile, files.trustedCaFile, crlFile].filter((f) => f !== '');
   const fingerprint = (): string => paths.map((f) => {
     const st = statSync(f, { throwIfNoEntry: false });
     return st === undefined ? `${f}:-` : `${f}:${st.mtimeMs}:${st.size}`;
@@ -25,6 +28,8 @@ export function createReloadingTlsServer(files: TlsFiles, onSecureSocket: (socke
     cert: readFileSync(files.certFile),
     key: readFileSync(files.keyFile),
     ...(files.trustedCaFile === '' ? {} : { ca: readFileSync(files.trustedCaFile) }),
+    // OpenSSL then checks every certificate of a client's chain against it (etcd: --client-crl-file, --peer-crl-file).
+    ...(crlFile === '' ? {} : { crl: readFileSync(crlFile) }),
   });
   let seen = fingerprint();
   const server = tls.createServer({

@@ -36,7 +36,7 @@ it("takes etcd's --log-outputs per --logger", () => {
 it('refuses at verification what Corvid does not do, and only when asked for', () => {
   expect(() => verifyConfig(configOf('--enable-v2=false', '--host-whitelist', '*', '--proxy', 'off'))).not.toThrow();
   expect(() => verifyConfig(configOf('--force-new-cluster'))).toThrow(/^error verifying flags, --force-new-cluster=true is not supported by Corvid/);
-  expect(() => verifyConfig(configOf('--client-crl-file', '/crl.pem'))).toThrow(/--client-crl-file=\/crl.pem is not supported by Corvid/);
+  expect(() => verifyConfig(configOf('--cipher-suites', 'TLS_AES_128_GCM_SHA256'))).toThrow(/--cipher-suites=TLS_AES_128_GCM_SHA256 is not supported by Corvid/);
 });
 
 it('--debug is --log-level debug; --pre-vote, --strict-reconfig-check and the gRPC limits reach the config', () => {
