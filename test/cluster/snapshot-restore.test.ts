@@ -6,6 +6,9 @@
  * revision, with the compaction and the leases (etcd 3.4 keeps both in the snapshot) still in force. It is a new
  * cluster: `member list` shows the three new members with their new peer URLs under a new cluster id; writes work
  * and replicate; `endpoint hashkv --cluster` agrees across the new members and with the source at that revision.
+ * A restored lease's TTL starts afresh with the new leader and then expires as usual; killed all at once, the new
+ * members restart with the same store. Restores etcdctl refuses (a member flag, a peer URL listed twice) are
+ * refused with its texts and leave no data dir.
  * Method: real processes on 127.0.0.1 (harness/cluster.ts), the subject chosen by CORVID_TEST_SUBJECT (etcd 3.4
  * proves the test). The source is loaded over gRPC: keys written in several rounds, some overwritten, some deleted,
  * two attached to a lease, one compaction. The restored cluster's slots get the restored data dirs through the
@@ -80,6 +83,9 @@ function expectRefusedRestores(file: string, slot: Slot, initialCluster: string,
   expect(existsSync(slot.dataDir)).toBe(false);
 }
 
+const grantLease = async (endpoint: string, ttlSeconds: number): Promise<string> =>
+  /^lease ([0-9a-f]+) granted/.exec(await ok(endpoint, ['lease', 'grant', String(ttlSeconds)]))?.[1] ?? '';
+
 /** Loads the source: KEYS keys in three rounds (every 5th overwritten twice, every 7th deleted), a compaction, a lease. */
 async function load(endpoint: string): Promise<{ compactRevision: bigint; leaseId: string }> {
   const kv = kvClient(endpoint);
@@ -97,8 +103,7 @@ async function load(endpoint: string): Promise<{ compactRevision: bigint; leaseI
     await inBatches(fifths, async (i) => kv.put({ key: bytes(`load/${pad(i)}`), value: bytes(`r2.${i}`) }));
     await inBatches(all.filter((i) => i % 7 === 0), async (i) => kv.deleteRange({ key: bytes(`load/${pad(i)}`) }));
     await kv.compact({ revision: compactRevision, physical: true });
-    const granted = /^lease ([0-9a-f]+) granted/.exec(await ok(endpoint, ['lease', 'grant', String(LEASE_TTL_SECONDS)]));
-    const leaseId = granted?.[1] ?? '';
+    const leaseId = await grantLease(endpoint, LEASE_TTL_SECONDS);
     expect(leaseId).not.toBe('');
     for (const key of ['lease/a', 'lease/b']) await ok(endpoint, ['put', key, `held by ${leaseId}`, `--lease=${leaseId}`]);
     return { compactRevision, leaseId };
@@ -130,9 +135,6 @@ async function timeToLive(slot: Slot, leaseId: string): Promise<{ grantedSeconds
   if (m === null) throw new Error(`unexpected lease timetolive output: ${JSON.stringify(text)}`);
   return { grantedSeconds: Number(m[1]), remainingSeconds: Number(m[2]), keys: (m[3] ?? '').split(' ').filter((k) => k !== '').sort() };
 }
-
-const grantLease = async (endpoint: string, ttlSeconds: number): Promise<string> =>
-  /^lease ([0-9a-f]+) granted/.exec(await ok(endpoint, ['lease', 'grant', String(ttlSeconds)]))?.[1] ?? '';
 
 /** Loads the source, then saves a snapshot from a follower (not necessarily the leader) while a writer puts. */
 async function loadAndSave(source: Cluster): Promise<Saved> {
