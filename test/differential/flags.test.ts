@@ -52,7 +52,7 @@ const ACCEPTED_FLAGS: readonly string[] = [
 const REFUSED_BY_CORVID: readonly (readonly string[])[] = [
   ['--force-new-cluster'], ['--enable-v2'], ['--enable-pprof'], ['--auto-tls'], ['--peer-auto-tls'],
   ['--cipher-suites', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'],
-  ['--client-cert-allowed-hostname', 'a'], ['--peer-cert-allowed-hostname', 'a'], ['--host-whitelist', 'example.com'],
+  ['--host-whitelist', 'example.com'],
   ['--proxy', 'on'], ['--experimental-enable-v2v3', '/v2'], ['--discovery', 'https://discovery.etcd.io/x'], ['--discovery-srv', 'example.com'], ['--discovery-proxy', 'http://127.0.0.1:1'],
 ];
 

@@ -7,7 +7,8 @@
  */
 import { CertDir } from '../harness/certs.js';
 import { etcdctl } from '../harness/etcdctl.js';
-import { freePort, MEMBER_KINDS, ProcessGroup, type MemberKind } from '../harness/processes.js';
+import { MEMBER_KINDS, ProcessGroup, type MemberKind } from '../harness/processes.js';
+import { startClientCertMember } from '../harness/tls-member.js';
 import { waitFor } from '../harness/wait.js';
 
 const certs = new CertDir();
@@ -32,16 +33,7 @@ describe.each(MEMBER_KINDS.map((kind) => [kind]))('--client-crl-file on %s', (ki
     ['with the list, the revoked certificate is refused', true],
     ['without it, the same certificate is served', false],
   ])('%s', async (_name, withCrl) => {
-    const port = await freePort();
-    const url = `https://127.0.0.1:${port}`;
-    const member = await group.start(kind, {
-      clientPort: port,
-      awaitReady: false,
-      extraArgs: [
-        '--listen-client-urls', url, '--advertise-client-urls', url, '--cert-file', certs.path('server.crt'), '--key-file', certs.path('server.key'),
-        '--client-cert-auth', '--trusted-ca-file', certs.path('ca.crt'), ...(withCrl ? ['--client-crl-file', crl] : []),
-      ],
-    });
+    const { member, url } = await startClientCertMember(group, kind, certs, withCrl ? ['--client-crl-file', crl] : []);
     try {
       await waitFor(async () => (await etcdctl(url, [...clientArgs('alice'), 'endpoint', 'health'])).code === 0 || member.hasExited(), 20_000, 'the member to answer alice over TLS');
       expect(member.hasExited()).toBe(false);

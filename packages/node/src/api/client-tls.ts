@@ -10,7 +10,7 @@
 import type tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { TlsConfig } from '../config/index.js';
-import { createReloadingTlsServer, verifiedCommonName } from '../util/tls-server.js';
+import { createReloadingTlsServer, identityAllowed, verifiedCommonName } from '../util/tls-server.js';
 
 /** Set on a client connection (and on any stream that wraps it) to the verified client certificate's CN. */
 export const PEER_COMMON_NAME = Symbol.for('corvid.peerCommonName');
@@ -34,6 +34,11 @@ export function checkClientTls(urls: readonly string[], config: TlsConfig): void
 /** The client listener's TLS server; a verified client certificate's CN is kept on the socket. */
 export function createClientTlsServer(config: TlsConfig, onSecureSocket: (socket: tls.TLSSocket) => void): tls.Server {
   return createReloadingTlsServer(config, (socket) => {
+    // --client-cert-allowed-hostname: a verified certificate that does not cover it is let go.
+    if (!identityAllowed(socket, { hostname: config.allowedHostname })) {
+      socket.destroy();
+      return;
+    }
     const cn = verifiedCommonName(socket);
     if (cn !== undefined) (socket as unknown as Record<symbol, string>)[PEER_COMMON_NAME] = cn;
     onSecureSocket(socket);

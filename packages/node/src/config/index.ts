@@ -98,6 +98,8 @@ export interface TlsConfig {
   readonly clientCertAuth: boolean;
   /** --client-crl-file / --peer-crl-file ('' = none). */
   readonly crlFile: string;
+  /** --client-cert-allowed-hostname / --peer-cert-allowed-hostname ('' = any): a SAN of the client certificate must cover it. */
+  readonly allowedHostname: string;
 }
 
 export interface TracingConfig {
@@ -212,10 +214,14 @@ function buildConfig(raw: ReadonlyMap<string, string>): Config {
     logLevel: bool('debug') ? 'debug' : get('log-level'),
     authToken: get('auth-token'),
     authTokenTtlSeconds: uint('auth-token-ttl'),
-    clientTls: { certFile: get('cert-file'), keyFile: get('key-file'), trustedCaFile: get('trusted-ca-file'), clientCertAuth: bool('client-cert-auth'), crlFile: get('client-crl-file') },
+    clientTls: {
+      certFile: get('cert-file'), keyFile: get('key-file'), trustedCaFile: get('trusted-ca-file'), clientCertAuth: bool('client-cert-auth'), crlFile: get('client-crl-file'),
+      allowedHostname: get('client-cert-allowed-hostname'),
+    },
     peerTls: {
       certFile: get('peer-cert-file'), keyFile: get('peer-key-file'), trustedCaFile: get('peer-trusted-ca-file'),
       clientCertAuth: bool('peer-client-cert-auth'), allowedCn: get('peer-cert-allowed-cn'), crlFile: get('peer-crl-file'),
+      allowedHostname: get('peer-cert-allowed-hostname'),
     },
     autoCompaction: { mode: get('auto-compaction-mode'), retention: get('auto-compaction-retention') },
     preVote: bool('pre-vote'),

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import type net from 'node:net';
 import { credentials, experimental, ServerCredentials, type ChannelCredentials, type Server } from '@grpc/grpc-js';
 import { guardDestroyedStreams } from '../util/grpc-stream-guard.js';
-import { createReloadingTlsServer, verifiedCommonName } from '../util/tls-server.js';
+import { createReloadingTlsServer, identityAllowed } from '../util/tls-server.js';
 
 export interface PeerTlsOptions {
   readonly certFile: string;
@@ -18,6 +18,8 @@ export interface PeerTlsOptions {
   readonly trustedCaFile: string;
   readonly clientCertAuth: boolean;
   readonly allowedCn: string;
+  /** --peer-cert-allowed-hostname ('' or absent: any). */
+  readonly allowedHostname?: string;
   /** --peer-crl-file ('' or absent: none), checked by the peer listener's TLS server. */
   readonly crlFile?: string;
 }
@@ -60,9 +62,9 @@ export class PeerTls {
     if (!this.enabled) throw new Error(`TLS key/cert (--peer-cert-file, --peer-key-file) must be provided for peer url ${url} with HTTPS scheme`);
     const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
     guardDestroyedStreams(server);
-    const allowed = this.options.allowedCn;
+    const allowed = { cn: this.options.allowedCn, hostname: this.options.allowedHostname ?? '' };
     const tlsServer = createReloadingTlsServer(this.options, (socket) => {
-      if (allowed !== '' && verifiedCommonName(socket) !== allowed) {
+      if (!identityAllowed(socket, allowed)) {
         socket.destroy();
         return;
       }

@@ -54,6 +54,22 @@ export function createReloadingTlsServer(files: TlsFiles, onSecureSocket: (socke
   return server;
 }
 
+/**
+ * etcd's allowed-identity check on a verified client certificate (pkg/transport: AllowedCN,
+ * AllowedHostname): with neither set anyone the CA signed is in; otherwise the CN must be the
+ * allowed CN, or the certificate's SANs must cover the allowed hostname (as Go's VerifyHostname
+ * since Go 1.15: a certificate without SANs covers no hostname).
+ */
+export function identityAllowed(socket: tls.TLSSocket, allowed: { readonly cn?: string; readonly hostname?: string }): boolean {
+  const cn = allowed.cn ?? '';
+  const hostname = allowed.hostname ?? '';
+  if (cn === '' && hostname === '') return true;
+  if (cn !== '' && verifiedCommonName(socket) === cn) return true;
+  if (hostname === '' || !socket.authorized) return false;
+  const cert = socket.getPeerCertificate();
+  return typeof cert.subjectaltname === 'string' && cert.subjectaltname !== '' && tls.checkServerIdentity(hostname, cert) === undefined;
+}
+
 /** The Subject CN of a TLS socket's verified peer certificate; undefined if unverified or without one. */
 export function verifiedCommonName(socket: tls.TLSSocket): string | undefined {
   if (!socket.authorized) return undefined;
