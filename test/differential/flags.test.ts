@@ -35,6 +35,7 @@ const UNVERIFIED_COMMAND_LINES: readonly (readonly string[])[] = [
   ['--log-outputs', '/nonexistent/dir/x'],
   ['--logger', 'zap', '--log-outputs', '/nonexistent/dir/x'],
   ['--logger', 'capnslog', '--log-outputs', 'stdout,stderr'],
+  ['--cipher-suites', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,FOO'],
 ];
 
 /** etcd 3.4 flags Corvid accepts, each at a value other than its default. */
@@ -51,7 +52,6 @@ const ACCEPTED_FLAGS: readonly string[] = [
 /** etcd 3.4 starts with these; Corvid refuses them (exit 1) rather than start without what they ask for (docs/cluster.md). */
 const REFUSED_BY_CORVID: readonly (readonly string[])[] = [
   ['--force-new-cluster'], ['--enable-v2'], ['--enable-pprof'], ['--auto-tls'], ['--peer-auto-tls'],
-  ['--cipher-suites', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'],
   ['--host-whitelist', 'example.com'],
   ['--proxy', 'on'], ['--experimental-enable-v2v3', '/v2'], ['--discovery', 'https://discovery.etcd.io/x'], ['--discovery-srv', 'example.com'], ['--discovery-proxy', 'http://127.0.0.1:1'],
 ];

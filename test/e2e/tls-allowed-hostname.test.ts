@@ -5,11 +5,10 @@
  * 127.0.0.1 and localhost, one with none; on etcd 3.4 and Corvid, a member with --client-cert-auth and
  * --client-cert-allowed-hostname localhost (then another hostname) is asked with etcdctl over TLS with each.
  */
-import net from 'node:net';
 import { CertDir } from '../harness/certs.js';
 import { etcdctl } from '../harness/etcdctl.js';
 import { MEMBER_KINDS, ProcessGroup, type MemberKind } from '../harness/processes.js';
-import { startClientCertMember } from '../harness/tls-member.js';
+import { portOpen, startClientCertMember } from '../harness/tls-member.js';
 import { waitFor } from '../harness/wait.js';
 
 const certs = new CertDir();
@@ -26,16 +25,6 @@ afterAll(async () => {
   certs.remove();
 });
 
-function tcpOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 const clientArgs = (name: string): string[] => ['--cacert', certs.path('ca.crt'), '--cert', certs.path(`${name}.crt`), '--key', certs.path(`${name}.key`), '--command-timeout', '3s'];
 
 describe.each(MEMBER_KINDS.map((kind) => [kind]))('--client-cert-allowed-hostname on %s', (kind: MemberKind) => {
@@ -46,7 +35,7 @@ describe.each(MEMBER_KINDS.map((kind) => [kind]))('--client-cert-allowed-hostnam
     const { member, url, port } = await startClientCertMember(group, kind, certs, ['--client-cert-allowed-hostname', hostname]);
     try {
       // Ready once its client port takes connections (no certificate may be let in, so etcdctl cannot tell).
-      await waitFor(async () => member.hasExited() || (await tcpOpen(port)), 20_000, 'the client port to open');
+      await waitFor(async () => member.hasExited() || (await portOpen(port)), 20_000, 'the client port to open');
       expect(member.hasExited()).toBe(false);
       const served = async (name: string): Promise<boolean> => (await etcdctl(url, [...clientArgs(name), 'put', 'k', name])).code === 0;
       expect({ local: await served('local'), plain: await served('plain') }).toEqual(expected);

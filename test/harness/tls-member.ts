@@ -3,6 +3,7 @@
  * certificate `server` and the CA `ca` of a CertDir, plus the flags under test. Not awaited ready (the caller
  * decides what "ready" means when some certificates are refused).
  */
+import net from 'node:net';
 import type { CertDir } from './certs.js';
 import { freePort, type Member, type MemberKind, type ProcessGroup } from './processes.js';
 
@@ -18,4 +19,15 @@ export async function startClientCertMember(group: ProcessGroup, kind: MemberKin
     ],
   });
   return { member, url, port };
+}
+
+/** Whether 127.0.0.1:`port` takes TCP connections: "started" for a member that lets no test certificate in. */
+export function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }

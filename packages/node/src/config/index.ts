@@ -5,6 +5,7 @@
  */
 import { FLAG_BY_NAME, FLAGS, envNameOf, type FlagSpec } from './flags.js';
 import { checkAcceptedValues, checkAutoCompactionMode, refusedFlags } from './compat.js';
+import { openSslCiphersOf } from './cipher-suites.js';
 import { ConfigError } from './errors.js';
 import { parseBool, parseDurationMs, parseInt64, parseNonNegativeInt, parseUint32 } from './parse.js';
 
@@ -80,6 +81,8 @@ export interface Config {
   readonly warningApplyDurationMs: number;
   /** Flags given with a value Corvid does not support (e.g. --force-new-cluster): verifyConfig refuses to start. */
   readonly refused: readonly string[];
+  /** Values etcd refuses only when it starts, in etcd's words (e.g. an unknown cipher suite): verifyConfig throws the first. */
+  readonly startErrors: readonly string[];
 }
 
 export interface GrpcServerConfig {
@@ -100,6 +103,8 @@ export interface TlsConfig {
   readonly crlFile: string;
   /** --client-cert-allowed-hostname / --peer-cert-allowed-hostname ('' = any): a SAN of the client certificate must cover it. */
   readonly allowedHostname: string;
+  /** --cipher-suites as OpenSSL's cipher list ('' = Node's defaults), for both listeners as etcd's. */
+  readonly ciphers: string;
 }
 
 export interface TracingConfig {
@@ -176,6 +181,14 @@ function buildConfig(raw: ReadonlyMap<string, string>): Config {
   const int64 = (name: string): number => parseInt64(name, get(name));
   const uint32 = (name: string): number => parseUint32(name, get(name));
   checkAcceptedValues(raw);
+  // A name etcd does not know stops the start with etcd's words (exit 1), so it is checked by verifyConfig.
+  let ciphers = '';
+  let cipherError: string | undefined;
+  try {
+    ciphers = openSslCiphersOf(get('cipher-suites'));
+  } catch (err) {
+    cipherError = (err as Error).message;
+  }
   const name = get('name');
   const dataDir = get('data-dir') === '${name}.etcd' ? `${name}.etcd` : get('data-dir');
   return {
@@ -216,12 +229,12 @@ function buildConfig(raw: ReadonlyMap<string, string>): Config {
     authTokenTtlSeconds: uint('auth-token-ttl'),
     clientTls: {
       certFile: get('cert-file'), keyFile: get('key-file'), trustedCaFile: get('trusted-ca-file'), clientCertAuth: bool('client-cert-auth'), crlFile: get('client-crl-file'),
-      allowedHostname: get('client-cert-allowed-hostname'),
+      allowedHostname: get('client-cert-allowed-hostname'), ciphers,
     },
     peerTls: {
       certFile: get('peer-cert-file'), keyFile: get('peer-key-file'), trustedCaFile: get('peer-trusted-ca-file'),
       clientCertAuth: bool('peer-client-cert-auth'), allowedCn: get('peer-cert-allowed-cn'), crlFile: get('peer-crl-file'),
-      allowedHostname: get('peer-cert-allowed-hostname'),
+      allowedHostname: get('peer-cert-allowed-hostname'), ciphers,
     },
     autoCompaction: { mode: get('auto-compaction-mode'), retention: get('auto-compaction-retention') },
     preVote: bool('pre-vote'),
@@ -238,6 +251,7 @@ function buildConfig(raw: ReadonlyMap<string, string>): Config {
     compactionBatchLimit: uint('experimental-compaction-batch-limit'),
     warningApplyDurationMs: durationMs('experimental-warning-apply-duration'),
     refused: refusedFlags(raw),
+    startErrors: cipherError === undefined ? [] : [cipherError],
   };
 }
 
@@ -248,7 +262,7 @@ export const MAX_ELECTION_TIMEOUT_MS = 50000;
  * The checks etcd makes after parsing (embed.Config.Validate), with its words. A member refuses to
  * start on them with exit status 1, as etcd's `error verifying flags, ... See 'etcd --help'.`
  */
-export function verifyConfig(config: Pick<Config, 'heartbeatIntervalMs' | 'electionTimeoutMs'> & Partial<Pick<Config, 'leaseCheckpointEnabled' | 'leaseCheckpointPersist' | 'autoCompaction' | 'refused'>>): void {
+export function verifyConfig(config: Pick<Config, 'heartbeatIntervalMs' | 'electionTimeoutMs'> & Partial<Pick<Config, 'leaseCheckpointEnabled' | 'leaseCheckpointPersist' | 'autoCompaction' | 'refused' | 'startErrors'>>): void {
   const { heartbeatIntervalMs: tick, electionTimeoutMs: election } = config;
   const fail = (why: string): never => {
     throw new ConfigError(`error verifying flags, ${why}. See 'etcd --help'.`);
@@ -262,6 +276,8 @@ export function verifyConfig(config: Pick<Config, 'heartbeatIntervalMs' | 'elect
   if (modeError !== undefined) fail(modeError);
   const refused = config.refused?.[0];
   if (refused !== undefined) fail(refused);
+  const startError = config.startErrors?.[0];
+  if (startError !== undefined) throw new ConfigError(startError);
 }
 
 /** etcd 3.4 accepts any word for --metrics and turns the histograms on only for 'extensive'. */

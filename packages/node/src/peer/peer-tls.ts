@@ -22,6 +22,8 @@ export interface PeerTlsOptions {
   readonly allowedHostname?: string;
   /** --peer-crl-file ('' or absent: none), checked by the peer listener's TLS server. */
   readonly crlFile?: string;
+  /** --cipher-suites as OpenSSL's list ('' or absent: the defaults), for the peer listener. */
+  readonly ciphers?: string;
 }
 
 /** How often the dialling side looks at its certificate files for changes. */

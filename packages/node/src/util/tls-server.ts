@@ -15,6 +15,8 @@ export interface TlsFiles {
   readonly clientCertAuth: boolean;
   /** '' or absent = none: a PEM certificate revocation list; a client certificate it revokes fails the handshake. */
   readonly crlFile?: string;
+  /** '' or absent = Node's defaults: the OpenSSL cipher list (--cipher-suites, config/cipher-suites.ts). */
+  readonly ciphers?: string;
 }
 
 export function createReloadingTlsServer(files: TlsFiles, onSecureSocket: (socket: tls.TLSSocket) => void): tls.Server {
@@ -37,6 +39,7 @@ export function createReloadingTlsServer(files: TlsFiles, onSecureSocket: (socke
     requestCert: files.clientCertAuth,
     rejectUnauthorized: files.clientCertAuth,
     ALPNProtocols: ['h2', 'http/1.1'],
+    ...(files.ciphers === undefined || files.ciphers === '' ? {} : { ciphers: files.ciphers }),
   }, onSecureSocket);
   // Before tls.Server's own listener builds the connection's TLS socket: a changed file applies to it already.
   server.prependListener('connection', () => {

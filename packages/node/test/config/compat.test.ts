@@ -36,7 +36,14 @@ it("takes etcd's --log-outputs per --logger", () => {
 it('refuses at verification what Corvid does not do, and only when asked for', () => {
   expect(() => verifyConfig(configOf('--enable-v2=false', '--host-whitelist', '*', '--proxy', 'off'))).not.toThrow();
   expect(() => verifyConfig(configOf('--force-new-cluster'))).toThrow(/^error verifying flags, --force-new-cluster=true is not supported by Corvid/);
-  expect(() => verifyConfig(configOf('--cipher-suites', 'TLS_AES_128_GCM_SHA256'))).toThrow(/--cipher-suites=TLS_AES_128_GCM_SHA256 is not supported by Corvid/);
+  expect(() => verifyConfig(configOf('--auto-tls'))).toThrow(/--auto-tls=true is not supported by Corvid/);
+});
+
+it("maps --cipher-suites onto OpenSSL's names, refusing an unknown name in etcd's words", () => {
+  const c = configOf('--cipher-suites', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_AES_128_GCM_SHA256,TLS_RSA_WITH_AES_256_GCM_SHA384');
+  expect([c.clientTls.ciphers, c.peerTls.ciphers]).toEqual(['ECDHE-RSA-AES128-GCM-SHA256:AES256-GCM-SHA384', 'ECDHE-RSA-AES128-GCM-SHA256:AES256-GCM-SHA384']);
+  expect(configOf().clientTls.ciphers).toBe('');
+  expect(() => verifyConfig(configOf('--cipher-suites', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,FOO'))).toThrow(new ConfigError('unexpected TLS cipher suite "FOO"'));
 });
 
 it('--debug is --log-level debug; --pre-vote, --strict-reconfig-check and the gRPC limits reach the config', () => {
