@@ -13,7 +13,8 @@ const REFUSALS: ReadonlyArray<{ readonly flag: string; readonly refuses: (value:
   { flag: 'force-new-cluster', refuses: (v) => parseBool('force-new-cluster', v), why: 'restore a snapshot (corvid snapshot restore) into a new one-member cluster instead' },
   { flag: 'auto-tls', refuses: (v) => parseBool('auto-tls', v), why: 'give --cert-file and --key-file' },
   { flag: 'peer-auto-tls', refuses: (v) => parseBool('peer-auto-tls', v), why: 'give --peer-cert-file and --peer-key-file' },
-  { flag: 'host-whitelist', refuses: (v) => v !== '' && v !== '*', why: 'HTTP Host headers are not checked yet' },
+  // Corvid always sends etcd's CORS headers for '*': a narrower list would not be honoured.
+  { flag: 'cors', refuses: (v) => v !== '' && v !== '*', why: "CORS headers always allow '*'" },
   { flag: 'proxy', refuses: (v) => v !== 'off', why: 'Corvid has no v2 proxy' },
   { flag: 'experimental-enable-v2v3', refuses: nonEmpty, why: 'Corvid has no v2 API' },
   { flag: 'discovery', refuses: nonEmpty, why: 'bootstrap with --initial-cluster' },

@@ -79,6 +79,8 @@ export interface Config {
   readonly compactionBatchLimit: number;
   /** --experimental-warning-apply-duration, in ms: an apply slower than this is logged and counted. */
   readonly warningApplyDurationMs: number;
+  /** --host-whitelist: hosts plain-HTTP requests may name ('*' or empty: any), api/http/host-whitelist.ts. */
+  readonly hostWhitelist: readonly string[];
   /** Flags given with a value Corvid does not support (e.g. --force-new-cluster): verifyConfig refuses to start. */
   readonly refused: readonly string[];
   /** Values etcd refuses only when it starts, in etcd's words (e.g. an unknown cipher suite): verifyConfig throws the first. */
@@ -250,6 +252,7 @@ function buildConfig(raw: ReadonlyMap<string, string>): Config {
     logOutputs: get('log-outputs').split(',').filter((o) => o.length > 0),
     compactionBatchLimit: uint('experimental-compaction-batch-limit'),
     warningApplyDurationMs: durationMs('experimental-warning-apply-duration'),
+    hostWhitelist: get('host-whitelist').split(',').filter((h) => h.length > 0),
     refused: refusedFlags(raw),
     startErrors: cipherError === undefined ? [] : [cipherError],
   };

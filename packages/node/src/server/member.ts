@@ -365,6 +365,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     }),
     // JSON bodies are base64 and quoting on top of the protobuf size: allow twice etcd's gRPC limit.
     gateway: { invoke: services.invoke, maxBodyBytes: 2 * maxReceiveBytes },
+    hostWhitelist: config.hostWhitelist,
     ...(process.env['CORVID_EXPERIMENTAL_FAULT_INJECTION'] === '1' ? { peerFaults: { isolate: (ids: readonly bigint[]) => transport.isolate(ids) } } : {}),
   };
   const httpServer = createHttpServer(httpDeps);

@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { Registry } from 'prom-client';
 import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION } from '../../version.js';
 import { isGatewayPath, serveGateway, type GatewayDeps } from './gateway.js';
+import { hostAllowed, hostRefusedText, type HostWhitelist } from './host-whitelist.js';
 import { PEER_FAULTS_PATH, servePeerFaults, type PeerFaults } from './peer-faults.js';
 
 export interface HttpDeps {
@@ -16,6 +17,8 @@ export interface HttpDeps {
   readonly gateway: GatewayDeps;
   /** Test-only peer fault injection (peer-faults.ts); absent unless switched on. */
   readonly peerFaults?: PeerFaults;
+  /** --host-whitelist (host-whitelist.ts); absent: every host. */
+  readonly hostWhitelist?: HostWhitelist;
 }
 
 const CORS_HEADERS = {
@@ -52,6 +55,12 @@ export function createHttpServer(deps: HttpDeps, endpoints: HttpEndpoints = 'cli
     } },
   };
   return http.createServer((req, res) => {
+    // etcd checks on its client URLs only, not on --listen-metrics-urls.
+    if (endpoints === 'client' && deps.hostWhitelist !== undefined && !hostAllowed(deps.hostWhitelist, req)) {
+      // etcd's http.Error(..., 421): text/plain, nosniff, and the body it builds plus a newline.
+      send(res, 421, 'text/plain; charset=utf-8', `${hostRefusedText(req)}\n`, { 'X-Content-Type-Options': 'nosniff' });
+      return;
+    }
     const path = (req.url ?? '/').split('?')[0] as string;
     if (endpoints === 'client' && isGatewayPath(path)) {
       serveGateway(deps.gateway, req, res, path).catch((err: unknown) => {
