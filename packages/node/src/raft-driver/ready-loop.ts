@@ -2,27 +2,30 @@
  * The RaftDriver: owns the RawNode and runs its Ready loop on the event loop. Each Ready is handled
  * strictly in the order docs/raft.md requires:
  *
- *   1. persist snapshot + entries + hard state in ONE durable WAL transaction, committed and
- *      fdatasync'd on lmdb-js's write thread (`wal.saveAsync`); steps 2–5 run when it resolves;
+ *   1. persist snapshot + entries + hard state in ONE durable WAL transaction (fdatasync'd);
  *   2. send the messages (Transport);
  *   3. install a leader's snapshot, then apply the committed entries in ONE backend transaction
  *      (`applier.applyBatch`); accepted ConfChange entries also go to `rawNode.applyConfChange`;
  *   4. answer the waiters of the applied entries (keyed by the request id in the entry header);
  *   5. `advance()`, then take the next Ready.
  *
- * When a save resolves, the Ready is advanced and the next one's save started before steps 3–4
- * (same event-loop turn, entries still applied in log order), so the WAL's thread syncs while the
- * event loop applies. A leader's snapshot is finished strictly in order. One Ready is in flight at a time. While its save runs the event loop keeps decoding requests and
+ * By default step 1 commits on the event loop (`wal.save`) and the cycle runs synchronously. With
+ * `walWriteThread` it is an lmdb-js batch committed and synced on lmdb-js's write thread
+ * (`wal.saveAsync`), one Ready in flight: meanwhile the event loop keeps decoding requests and
  * stepping proposals, ticks and peer messages into the node (the core accepts them between
- * ready() and advance(), as etcd's node does while its WAL syncs); they form the next Ready, so
- * batches grow with load. Until advance() the saved entries stay in the core's unstable log, so
- * the WAL (Raft's LogStorage) reports them only once they are durable.
+ * ready() and advance(), as etcd's node does while its WAL syncs), and they form the next Ready.
+ * When the save resolves the Ready is advanced and the next save started before steps 3–4 (same
+ * event-loop turn, entries still applied in log order); a leader's snapshot is finished strictly in
+ * order. Until advance() the saved entries stay in the core's unstable log, so the WAL (Raft's
+ * LogStorage) reports them only once they are durable. Measured slower on this 2-core machine,
+ * hence not the default (docs/benchmarks.md).
  *
  * So nothing is applied, sent or acknowledged before the log holding it is durable, and a crash at
  * any point is recovered by replaying the WAL from the backend's applied index (replay is
  * idempotent: the applier skips entries at or below it). All proposals of one event-loop turn go
  * into Raft as one `proposeMany`; one Ready cycle persists, applies and answers everything stepped
- * since the previous one, so a burst of proposals or peer messages costs one WAL sync. Linearizable reads wait on ReadIndex batches (read-index.ts).
+ * since the previous one, so a burst of proposals or peer messages costs one WAL sync.
+ * Linearizable reads wait on ReadIndex batches (read-index.ts).
  */
 import { existsSync, rmSync } from 'node:fs';
 import { RawNode, decodeConfChange, NONE, type ConfChange, type ConfState, type Logger, type Message, type NodeId, type Ready, type Snapshot, type SoftState } from '@corvid/raft';
@@ -115,6 +118,11 @@ export interface RaftDriverOptions<R> {
   readonly appliedConfState?: () => ConfState | null;
   /** --pre-vote (etcd 3.4's default: off). */
   readonly preVote?: boolean;
+  /**
+   * Save each Ready on lmdb-js's write thread, stepping requests meanwhile (one Ready in flight),
+   * instead of committing on the event loop. Set by CORVID_EXPERIMENTAL_WAL_WRITE_THREAD=1.
+   */
+  readonly walWriteThread?: boolean;
 }
 
 /** What Maintenance.Status reports about Raft. */
@@ -464,6 +472,13 @@ export class RaftDriver<R> {
         this.onSoftState(rd.softState);
       }
       const startedMs = this.options.clock.nowMs();
+      if (this.options.walWriteThread !== true) {
+        // The default: commit and sync on the event loop, measured faster on this 2-core machine
+        // (docs/benchmarks.md, "Where Corvid's put time goes").
+        if (this.options.wal.save(rd.hardState, rd.entries, rd.snapshot)) this.options.metrics.walFsyncSeconds.observe((this.options.clock.nowMs() - startedMs) / 1000);
+        this.finishReady(rd, false);
+        continue;
+      }
       const saving = this.options.wal.saveAsync(rd.hardState, rd.entries, rd.snapshot);
       if (saving === null) {
         this.finishReady(rd, false);

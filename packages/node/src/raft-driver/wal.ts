@@ -19,11 +19,11 @@
  * >= snapshot.index is not required (compaction may trail the snapshot by the catch-up slack) but
  * offset.index <= lastIndex always; a new log is empty until `save` stores the bootstrap snapshot.
  *
- * Durability: the environment is opened with `overlappingSync: false`. Once the member runs, every
- * write (`saveAsync`, `createSnapshot`, `compact`) is one lmdb-js `batch()`: queued on the event
- * loop, committed as one transaction — mdb_txn_commit, which fdatasyncs — on lmdb-js's write
- * thread, its promise resolved only after that commit returned. Bootstrap and `saveIdentity` use
- * `transactionSync` (committed and synced on the calling thread) before the Ready loop starts. See
+ * Durability: the environment is opened with `overlappingSync: false`. `save`, `saveIdentity` and
+ * bootstrap use `transactionSync`: committed and fdatasync'd on the calling thread before it
+ * returns. `saveAsync`, `createSnapshot` and `compact` are each one lmdb-js `batch()`: queued on the
+ * event loop, committed as one transaction — mdb_txn_commit, which fdatasyncs — on lmdb-js's write
+ * thread, the promise resolved only after that commit returned. See
  * docs/raft-driver.md ("Durability", with the strace that shows it).
  */
 import { mkdirSync } from 'node:fs';
@@ -185,16 +185,17 @@ export class Wal implements LogStorage {
   /**
    * Persists one Ready in ONE write transaction, durable when this returns: the snapshot (which
    * replaces the whole log), then the entries (a conflicting suffix is truncated first, as etcd's
-   * MemoryStorage.Append), then the hard state. For bootstrap and tests; the Ready loop uses saveAsync.
+   * MemoryStorage.Append), then the hard state. Returns false when there was nothing to save.
    */
-  save(hardState: HardState | null, entries: readonly Entry[], snapshot: Snapshot | null): void {
+  save(hardState: HardState | null, entries: readonly Entry[], snapshot: Snapshot | null): boolean {
     const write = this.prepareSave(hardState, entries, snapshot);
-    if (write === null) return;
+    if (write === null) return false;
     // A block body: lmdb-js waits for a callback that returns a promise-like (put's result) to settle.
     this.root.transactionSync(() => {
       write.write();
     });
     write.done();
+    return true;
   }
 
   /**

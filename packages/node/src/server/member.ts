@@ -207,6 +207,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
       electionTimeoutMs: config.electionTimeoutMs,
       snapshotCount: config.snapshotCount,
       preVote: config.preVote,
+      walWriteThread: process.env['CORVID_EXPERIMENTAL_WAL_WRITE_THREAD'] === '1',
       maxPendingProposals: MAX_PENDING_PROPOSALS,
       requestTimeoutMs: requestTimeoutMs(config),
       metrics: { ...serverMetrics, ...createRaftDriverMetrics(registry) },

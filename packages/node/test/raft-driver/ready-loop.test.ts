@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { Registry } from 'prom-client';
 import { corvidpb, etcdserverpb } from '@corvid/proto';
 import { Applier, type ApplyResult } from '../../src/apply/index.js';
@@ -60,7 +60,7 @@ class Member {
   readonly fatal: unknown[] = [];
   private nextId = 1n;
 
-  constructor(readonly dir: string, private readonly overrides: { snapshotCount?: number; catchUp?: number; maxPending?: number } = {}) {
+  constructor(readonly dir: string, private readonly overrides: { snapshotCount?: number; catchUp?: number; maxPending?: number; walWriteThread?: boolean } = {}) {
     this.open();
   }
 
@@ -78,6 +78,7 @@ class Member {
       snapshotCount: this.overrides.snapshotCount ?? 100_000,
       snapshotCatchUpEntries: this.overrides.catchUp ?? 5000,
       maxPendingProposals: this.overrides.maxPending ?? 5000,
+      walWriteThread: this.overrides.walWriteThread ?? false,
       requestTimeoutMs: 7000,
       metrics,
       logger: { debug: () => undefined, info: () => undefined, warn: () => undefined },
@@ -121,10 +122,12 @@ class Member {
 
 const members: Member[] = [];
 const dirs: string[] = [];
+/** Which WAL save the describe block below runs with (it runs once for each). */
+let walWriteThread = false;
 function newMember(overrides?: ConstructorParameters<typeof Member>[1]): Member {
   const dir = mkdtempSync(join(tmpdir(), 'corvid-driver-'));
   dirs.push(dir);
-  const m = new Member(dir, overrides);
+  const m = new Member(dir, { walWriteThread, ...overrides });
   members.push(m);
   return m;
 }
@@ -137,7 +140,11 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-describe('RaftDriver', () => {
+describe.each([['on the event loop', false], ['on lmdb-js\'s write thread', true]])('RaftDriver, WAL saved %s', (_name, onWriteThread) => {
+  beforeEach(() => {
+    walWriteThread = onWriteThread;
+  });
+
   it('bootstraps a new member and elects it at term 2, as etcd', async () => {
     const m = newMember();
     expect(await m.driver.waitForLeader(1000)).toBe(true);
