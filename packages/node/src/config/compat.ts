@@ -26,7 +26,7 @@ function nonEmpty(value: string): boolean {
   return value.length > 0;
 }
 
-/** "--flag=value: why" for each flag given a value Corvid refuses (bad booleans fail here, at parse, as Go's flag package). */
+/** "--flag=value is not supported by Corvid (why)" for each flag given a value Corvid refuses (a bad boolean fails here, at parse, as with Go's flag package). */
 export function refusedFlags(raw: ReadonlyMap<string, string>): string[] {
   return REFUSALS.filter((r) => r.refuses(raw.get(r.flag) ?? '')).map((r) => `--${r.flag}=${raw.get(r.flag) ?? ''} is not supported by Corvid (${r.why})`);
 }
