@@ -9,7 +9,8 @@
  * written three periods (plus slack) before. The member logs etcd's "completed auto periodic compaction".
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { bytes, kvClient, outcome, type KvApi } from '../harness/grpc.js';
+import { compactRevision } from '../harness/compaction.js';
+import { bytes, kvClient } from '../harness/grpc.js';
 import { MEMBER_KINDS, ProcessGroup, type MemberKind } from '../harness/processes.js';
 import { waitFor } from '../harness/wait.js';
 
@@ -19,7 +20,6 @@ const WRITE_EVERY_MS = 50;
 const SAMPLE_EVERY_MS = 250;
 /** Timer and scheduling slack on a shared 2-core machine (etcd samples every 200 ms here). */
 const SLACK_MS = 600;
-const COMPACTED = 'etcdserver: mvcc: required revision has been compacted';
 
 const group = new ProcessGroup();
 afterAll(async () => group.cleanup());
@@ -34,22 +34,6 @@ function revisionAt(writes: readonly Written[], atMs: number): number {
   let rev = 1;
   for (const w of writes) if (w.atMs <= atMs) rev = w.revision;
   return rev;
-}
-
-/** The compact revision: the lowest revision in [1, head] a range at still answers. */
-async function compactRevision(kv: KvApi, head: number): Promise<number> {
-  let lo = 1;
-  let hi = head;
-  while (lo < hi) {
-    const mid = Math.floor((lo + hi) / 2);
-    const res = await outcome(kv.range({ key: bytes('k'), revision: BigInt(mid) }));
-    if (res.ok) hi = mid;
-    else {
-      expect(res.details).toBe(COMPACTED);
-      lo = mid + 1;
-    }
-  }
-  return lo;
 }
 
 describe.each(MEMBER_KINDS.map((kind) => [kind]))('periodic auto-compaction on %s', (kind: MemberKind) => {
