@@ -51,7 +51,7 @@ const ACCEPTED_FLAGS: readonly string[] = [
 
 /** etcd 3.4 starts with these; Corvid refuses them (exit 1) rather than start without what they ask for (docs/cluster.md). */
 const REFUSED_BY_CORVID: readonly (readonly string[])[] = [
-  ['--force-new-cluster'], ['--enable-v2'], ['--enable-pprof'], ['--auto-tls'], ['--peer-auto-tls'],
+  ['--force-new-cluster'], ['--enable-v2'], ['--enable-pprof'], ['--peer-auto-tls'],
   ['--cors', 'http://a.example:8080'],
   ['--proxy', 'on'], ['--experimental-enable-v2v3', '/v2'], ['--discovery', 'https://discovery.etcd.io/x'], ['--discovery-srv', 'example.com'], ['--discovery-proxy', 'http://127.0.0.1:1'],
 ];

@@ -11,7 +11,6 @@ const REFUSALS: ReadonlyArray<{ readonly flag: string; readonly refuses: (value:
   { flag: 'enable-v2', refuses: (v) => parseBool('enable-v2', v), why: 'Corvid has no v2 API' },
   { flag: 'enable-pprof', refuses: (v) => parseBool('enable-pprof', v), why: 'Corvid has no Go pprof endpoints' },
   { flag: 'force-new-cluster', refuses: (v) => parseBool('force-new-cluster', v), why: 'restore a snapshot (corvid snapshot restore) into a new one-member cluster instead' },
-  { flag: 'auto-tls', refuses: (v) => parseBool('auto-tls', v), why: 'give --cert-file and --key-file' },
   { flag: 'peer-auto-tls', refuses: (v) => parseBool('peer-auto-tls', v), why: 'give --peer-cert-file and --peer-key-file' },
   // Corvid always sends etcd's CORS headers for '*': a narrower list would not be honoured.
   { flag: 'cors', refuses: (v) => v !== '' && v !== '*', why: "CORS headers always allow '*'" },

@@ -80,7 +80,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { section: 'Security', name: 'peer-cert-allowed-cn', kind: 'string', defaultValue: '', help: 'Required CN for client certs connecting to the peer endpoint.' },
   { section: 'Security', name: 'client-crl-file', kind: 'string', defaultValue: '', help: 'Path to the client certificate revocation list file.' },
   { section: 'Security', name: 'client-cert-allowed-hostname', kind: 'string', defaultValue: '', help: 'Allowed TLS hostname for client cert authentication.' },
-  { section: 'Security', name: 'auto-tls', kind: 'bool', defaultValue: 'false', help: 'Client TLS using generated certificates. Not supported by Corvid: true is refused.' },
+  { section: 'Security', name: 'auto-tls', kind: 'bool', defaultValue: 'false', help: 'Client TLS using generated certificates.' },
   { section: 'Security', name: 'peer-cert-allowed-hostname', kind: 'string', defaultValue: '', help: 'Allowed TLS hostname for inter peer authentication.' },
   { section: 'Security', name: 'peer-auto-tls', kind: 'bool', defaultValue: 'false', help: 'Peer TLS using self-generated certificates if --peer-key-file and --peer-cert-file are not provided. Not supported by Corvid: true is refused.' },
   { section: 'Security', name: 'peer-crl-file', kind: 'string', defaultValue: '', help: 'Path to the peer certificate revocation list file.' },
@@ -100,7 +100,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { section: 'Experimental', name: 'experimental-compaction-batch-limit', kind: 'int', defaultValue: '250', help: "ExperimentalCompactionBatchLimit sets the maximum revisions deleted in each compaction batch. Corvid's unit is entries examined plus versions deleted, each batch one commit (etcd's default: 1000 keys; 0: Corvid's default)." },
   { section: 'Experimental', name: 'experimental-warning-apply-duration', kind: 'duration', defaultValue: '100ms', help: 'Warning is generated if requests take more than this duration.' },
   { section: 'Experimental', name: 'experimental-enable-v2v3', kind: 'string', defaultValue: '', help: 'Serve v2 requests through the v3 backend under a given prefix. Corvid has no v2 API: a non-empty value is refused.' },
-  { section: 'Experimental', name: 'experimental-peer-skip-client-san-verification', kind: 'bool', defaultValue: 'false', help: "Skip verification of SAN field in client certificate for peer connections. Accepted, no effect: Corvid's peer listener checks the chain and --peer-cert-allowed-cn, not the SAN against the peer's address." },
+  { section: 'Experimental', name: 'experimental-peer-skip-client-san-verification', kind: 'bool', defaultValue: 'false', help: 'Skip verification of SAN field in client certificate for peer connections.' },
   { section: 'Unsafe', name: 'force-new-cluster', kind: 'bool', defaultValue: 'false', help: 'Force to create a new one-member cluster. Not supported by Corvid yet: true is refused (restore a snapshot with corvid snapshot restore instead).' },
 ];
 

@@ -60,8 +60,11 @@ export interface Config {
   readonly authTokenTtlSeconds: number;
   /** --cert-file, --key-file, --trusted-ca-file, --client-cert-auth: TLS on the https client URLs. */
   readonly clientTls: TlsConfig;
-  /** --peer-cert-file, --peer-key-file, --peer-trusted-ca-file, --peer-client-cert-auth, --peer-cert-allowed-cn. */
-  readonly peerTls: TlsConfig & { readonly allowedCn: string };
+  /**
+   * --peer-cert-file, --peer-key-file, --peer-trusted-ca-file, --peer-client-cert-auth, --peer-cert-allowed-cn,
+   * --experimental-peer-skip-client-san-verification.
+   */
+  readonly peerTls: TlsConfig & { readonly allowedCn: string; readonly skipClientSanVerify: boolean };
   /** --auto-compaction-mode and --auto-compaction-retention as given: etcd checks them at start (exit 1), see autoCompactionOf. */
   readonly autoCompaction: { readonly mode: string; readonly retention: string };
   /** --pre-vote: candidates first ask whether they could win (raft's PreVote). */
@@ -79,6 +82,8 @@ export interface Config {
   readonly compactionBatchLimit: number;
   /** --experimental-warning-apply-duration, in ms: an apply slower than this is logged and counted. */
   readonly warningApplyDurationMs: number;
+  /** --auto-tls: without --cert-file/--key-file, a self-signed certificate (server/auto-tls.ts). */
+  readonly autoTls: boolean;
   /** --host-whitelist: hosts plain-HTTP requests may name ('*' or empty: any), api/http/host-whitelist.ts. */
   readonly hostWhitelist: readonly string[];
   /** Flags given with a value Corvid does not support (e.g. --force-new-cluster): verifyConfig refuses to start. */
@@ -236,7 +241,7 @@ function buildConfig(raw: ReadonlyMap<string, string>): Config {
     peerTls: {
       certFile: get('peer-cert-file'), keyFile: get('peer-key-file'), trustedCaFile: get('peer-trusted-ca-file'),
       clientCertAuth: bool('peer-client-cert-auth'), allowedCn: get('peer-cert-allowed-cn'), crlFile: get('peer-crl-file'),
-      allowedHostname: get('peer-cert-allowed-hostname'), ciphers,
+      allowedHostname: get('peer-cert-allowed-hostname'), ciphers, skipClientSanVerify: bool('experimental-peer-skip-client-san-verification'),
     },
     autoCompaction: { mode: get('auto-compaction-mode'), retention: get('auto-compaction-retention') },
     preVote: bool('pre-vote'),
@@ -252,6 +257,7 @@ function buildConfig(raw: ReadonlyMap<string, string>): Config {
     logOutputs: get('log-outputs').split(',').filter((o) => o.length > 0),
     compactionBatchLimit: uint('experimental-compaction-batch-limit'),
     warningApplyDurationMs: durationMs('experimental-warning-apply-duration'),
+    autoTls: bool('auto-tls'),
     hostWhitelist: get('host-whitelist').split(',').filter((h) => h.length > 0),
     refused: refusedFlags(raw),
     startErrors: cipherError === undefined ? [] : [cipherError],

@@ -43,6 +43,7 @@ import { Backend } from '../storage/index.js';
 import type { Logger } from '../util/logger.js';
 import { ETCD_API_VERSION } from '../version.js';
 import { AutoCompactor } from './auto-compactor.js';
+import { clientTlsOf } from './auto-tls.js';
 import { MembershipManager } from './membership-manager.js';
 import { linkWalDir } from './wal-dir.js';
 import { checkInitialHashKV, CorruptionMonitor, type CorruptCheckDeps } from './corrupt-check.js';
@@ -87,9 +88,11 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   verifyConfig(config);
   const autoCompaction = autoCompactionOf(config);
   linkWalDir(config.dataDir, config.walDir);
-  checkClientTls(config.listenClientUrls, config.clientTls);
+  // --auto-tls may stand in for --cert-file/--key-file.
+  const clientTls = clientTlsOf(config, logger);
+  checkClientTls(config.listenClientUrls, clientTls);
   // Peer TLS (peer/peer-tls.ts): the peer listeners and every member-to-member client.
-  const peerTls = new PeerTls(config.peerTls);
+  const peerTls = new PeerTls(config.peerTls, logger);
   const peerChannel = peerTls.channelCredentials();
   // Auth tokens are member memory (auth/tokens.ts); a bad --auth-token stops the start here, as etcd's.
   const authTokens = createTokenProvider({ authToken: config.authToken, authTokenTtlSeconds: config.authTokenTtlSeconds, monotonicNowMs: () => performance.now(), wallNowMs: Date.now });
@@ -390,7 +393,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   const listeners: ClientListener[] = [];
   try {
     for (const url of config.listenClientUrls) {
-      const listener = await listenForClients(url, grpcServer, ServerCredentials.createInsecure(), httpServer, config.clientTls, config.grpc.maxConcurrentStreams);
+      const listener = await listenForClients(url, grpcServer, ServerCredentials.createInsecure(), httpServer, clientTls, config.grpc.maxConcurrentStreams);
       listeners.push(listener);
       logger.info('serving client traffic', { address: listener.address, url });
     }

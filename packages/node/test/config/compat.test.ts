@@ -36,7 +36,7 @@ it("takes etcd's --log-outputs per --logger", () => {
 it('refuses at verification what Corvid does not do, and only when asked for', () => {
   expect(() => verifyConfig(configOf('--enable-v2=false', '--host-whitelist', '*', '--proxy', 'off'))).not.toThrow();
   expect(() => verifyConfig(configOf('--force-new-cluster'))).toThrow(/^error verifying flags, --force-new-cluster=true is not supported by Corvid/);
-  expect(() => verifyConfig(configOf('--auto-tls'))).toThrow(/--auto-tls=true is not supported by Corvid/);
+  expect(() => verifyConfig(configOf('--peer-auto-tls'))).toThrow(/--peer-auto-tls=true is not supported by Corvid/);
 });
 
 it("maps --cipher-suites onto OpenSSL's names, refusing an unknown name in etcd's words", () => {
