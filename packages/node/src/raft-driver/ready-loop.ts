@@ -457,8 +457,8 @@ export class RaftDriver<R> {
   }
 
   /**
-   * Handles the node's Readies in the order of the file header, one at a time: a Ready with
-   * something to persist is saved on lmdb-js's write thread and finished when that save is durable;
+   * Handles the node's Readies in the order of the file header, one at a time. With
+   * `walWriteThread` a Ready with something to persist is finished when its save resolves;
    * meanwhile the event loop keeps stepping proposals, ticks and peer messages into the node, whose
    * next Ready waits for advance().
    */
