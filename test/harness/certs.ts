@@ -20,11 +20,14 @@ export class CertDir {
     this.openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=${name}`);
   }
 
-  /** `<name>.crt` and `<name>.key` for `cn`, signed by `ca`; `server` adds the SANs a client checks and server use. */
-  makeCert(name: string, cn: string, ca: string, server: boolean): void {
+  /**
+   * `<name>.crt` and `<name>.key` for `cn`, signed by `ca`; `server` adds server use and the SANs a client checks
+   * (`sans` in openssl's form, e.g. 'IP:10.1.2.3'; default IP:127.0.0.1 and DNS:localhost).
+   */
+  makeCert(name: string, cn: string, ca: string, server: boolean, sans = 'IP:127.0.0.1,DNS:localhost'): void {
     this.openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
     writeFileSync(this.path(`${name}.ext`), server
-      ? 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n'
+      ? `subjectAltName=${sans}\nextendedKeyUsage=serverAuth,clientAuth\n`
       : 'extendedKeyUsage=clientAuth\n');
     this.openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`);
   }

@@ -5,12 +5,17 @@
  * an allowed CN, a connection whose verified certificate has another CN is dropped once the handshake is done) that
  * hand each connection to the gRPC server; every member-to-member client (Raft streams, snapshots, membership and
  * lease calls) dials https peer URLs with the same certificate as its client certificate, re-read when it changes.
+ * With client-cert-auth, a connection whose client certificate does not name the address it comes from is closed
+ * and logged as etcd's "rejected connection" (client-san.ts), unless --experimental-peer-skip-client-san-verification.
  */
 import { readFileSync } from 'node:fs';
 import type net from 'node:net';
 import { credentials, experimental, ServerCredentials, type ChannelCredentials, type Server } from '@grpc/grpc-js';
+import type tls from 'node:tls';
 import { guardDestroyedStreams } from '../util/grpc-stream-guard.js';
+import type { Logger } from '../util/logger.js';
 import { createReloadingTlsServer, identityAllowed } from '../util/tls-server.js';
+import { canonicalIp, checkClientSan, sansOf, type SanResolver, systemResolver } from './client-san.js';
 
 export interface PeerTlsOptions {
   readonly certFile: string;
@@ -24,6 +29,8 @@ export interface PeerTlsOptions {
   readonly crlFile?: string;
   /** --cipher-suites as OpenSSL's list ('' or absent: the defaults), for the peer listener. */
   readonly ciphers?: string;
+  /** --experimental-peer-skip-client-san-verification: accept a client certificate that does not name the peer's address. */
+  readonly skipClientSanVerify?: boolean;
 }
 
 /** How often the dialling side looks at its certificate files for changes. */
@@ -33,7 +40,11 @@ export class PeerTls {
   readonly enabled: boolean;
   private readonly channel: ChannelCredentials;
 
-  constructor(private readonly options: PeerTlsOptions) {
+  constructor(
+    private readonly options: PeerTlsOptions,
+    private readonly logger?: Logger,
+    private readonly resolver: SanResolver = systemResolver,
+  ) {
     this.enabled = options.certFile !== '' && options.keyFile !== '';
     if (!this.enabled) {
       this.channel = credentials.createInsecure();
@@ -65,12 +76,22 @@ export class PeerTls {
     const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
     guardDestroyedStreams(server);
     const allowed = { cn: this.options.allowedCn, hostname: this.options.allowedHostname ?? '' };
+    const sanChecked = this.options.clientCertAuth && this.options.skipClientSanVerify !== true;
+    let closed = false;
     const tlsServer = createReloadingTlsServer(this.options, (socket) => {
       if (!identityAllowed(socket, allowed)) {
         socket.destroy();
         return;
       }
-      injector.injectConnection(socket);
+      if (!sanChecked) {
+        injector.injectConnection(socket);
+        return;
+      }
+      // The connection waits (its bytes buffered) until the lookups behind the SAN check answer.
+      this.sanRefusal(socket).then((refusal) => {
+        if (refusal === undefined && !closed && !socket.destroyed) injector.injectConnection(socket);
+        else socket.destroy();
+      }, () => socket.destroy());
     });
     const parsed = new URL(url);
     const host = parsed.hostname.replace(/^\[|\]$/g, '');
@@ -86,11 +107,33 @@ export class PeerTls {
       address: `https://${parsed.hostname}:${bound.port}`,
       // Peer streams never end on their own: cut them (senders redial).
       close: () => {
+        closed = true;
         tlsServer.close();
         injector.destroy();
         server.forceShutdown();
         return Promise.resolve();
       },
     };
+  }
+
+  /** etcd's SAN check on a verified peer connection: undefined to admit it, else the refusal (logged as etcd's). */
+  private async sanRefusal(socket: tls.TLSSocket): Promise<string | undefined> {
+    const raw = socket.getPeerCertificate().raw as Buffer | undefined;
+    const remote = socket.remoteAddress;
+    // No certificate (Go: no PeerCertificates) or an already-closed socket: nothing to check.
+    if (raw === undefined || remote === undefined) return undefined;
+    const sans = sansOf(raw);
+    const refusal = await checkClientSan(sans, remote, this.resolver);
+    if (refusal !== undefined) {
+      const host = canonicalIp(remote);
+      this.logger?.warn('rejected connection', {
+        'remote-addr': `${host.includes(':') ? `[${host}]` : host}:${socket.remotePort ?? 0}`,
+        'server-name': typeof socket.servername === 'string' ? socket.servername : '',
+        'ip-addresses': sans.ips,
+        'dns-names': sans.dnsNames,
+        error: refusal,
+      });
+    }
+    return refusal;
   }
 }
