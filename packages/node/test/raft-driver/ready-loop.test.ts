@@ -212,7 +212,8 @@ describe.each([['on the event loop', false], ['on lmdb-js\'s write thread', true
   it('snapshots every --snapshot-count entries and compacts the WAL, keeping the catch-up slack', async () => {
     const m = newMember({ snapshotCount: 10, catchUp: 4 });
     for (let i = 0; i < 12; i++) await m.put(`k${i}`);
-    for (let i = 0; i < 100 && m.wal.firstIndex() === 2; i++) await new Promise((resolve) => setImmediate(resolve));
+    // Compaction's WAL writes commit on lmdb-js's write thread: wait for them (up to 5 s).
+    for (let i = 0; i < 500 && m.wal.firstIndex() === 2; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     const snap = m.wal.snapshot();
     const snapIndex = snap.ok ? snap.value.metadata.index : 0;
     expect(snapIndex).toBeGreaterThan(11);
