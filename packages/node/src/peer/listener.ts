@@ -1,7 +1,8 @@
 /**
  * The peer server: one gRPC server per --listen-peer-urls URL, serving the transport's Peer
  * service (and whatever else the member serves to its peers): http://, or https:// with peer TLS
- * (peer-tls.ts): then Node's TLS server (certificates re-read when they change, --peer-cert-allowed-cn
+ * (peer-tls.ts): then Node's TLS server (certificates re-read when they change; --peer-cert-allowed-cn,
+ * --peer-cert-allowed-hostname and the client certificate's SAN against the remote address (client-san.ts)
  * checked once the handshake is done) hands each connection to the gRPC server.
  */
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';

@@ -17,7 +17,7 @@
  *
  * grpc-go (etcdctl) sends no request before the server's SETTINGS arrive, and the server does not
  * exist for the connection until the sniff decides. So when the client has sent only its preface
- * and settings, the listener answers with an empty SETTINGS frame of its own (all defaults, which
+ * and settings, the listener answers with a SETTINGS frame of its own (defaults and --max-concurrent-streams, which
  * the server's real SETTINGS then amend), and the client's ACK of it is taken out of the bytes the
  * server sees: the server never sent that SETTINGS, and nghttp2 treats an unexpected ACK as a
  * connection error.
@@ -26,7 +26,7 @@ import type net from 'node:net';
 import { Duplex } from 'node:stream';
 import {
   CLIENT_PREFACE, DEFAULT_MAX_FRAME_BYTES, FRAME_HEADER_BYTES, FrameFlag, FrameType, headerBlockFrames, headersFragment, readFrameHeader,
-  writeFrameHeader, type FrameHeader,
+  type FrameHeader,
 } from './frames.js';
 import { HpackDecoder, encodeLiteralBlock, type HeaderField } from './hpack.js';
 
@@ -37,9 +37,6 @@ export class H2ProtocolError extends Error {
 
 /** A header block larger than this (all its frames together) ends the connection. */
 export const MAX_HEADER_BLOCK_BYTES = 256 * 1024;
-
-/** The empty SETTINGS frame the listener sends on the server's behalf. */
-export const EMPTY_SETTINGS_FRAME = writeFrameHeader({ payloadBytes: 0, type: FrameType.SETTINGS, flags: 0, streamId: 0 });
 
 /** True for an :authority nghttp2 would refuse in the way etcdctl 3.4 gets it wrong. */
 export function authorityNeedsFix(authority: string): boolean {
@@ -83,7 +80,7 @@ interface Walk {
 
 /**
  * Reads `head` (everything a client has sent so far, preface included) up to its first complete
- * header block. `settingsSent`: the listener has sent `EMPTY_SETTINGS_FRAME`, so a verdict also
+ * header block. `settingsSent`: the listener has sent its early SETTINGS (frames.ts `settingsFrame`), so a verdict also
  * waits for the client's ACK of it.
  */
 export function sniffAuthority(head: Buffer, settingsSent: boolean): AuthoritySniff {
