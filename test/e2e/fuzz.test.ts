@@ -25,9 +25,13 @@ const FUZZ_MS = Number(process.env['CORVID_FUZZ_SECONDS'] ?? '15') * 1000;
 const BASE_SEED = Number(process.env['CORVID_FUZZ_SEED'] ?? String(Math.floor(Math.random() * 0x7fff_ffff)));
 /** Calls in flight at once (each fuzz worker waits for its call before the next). */
 const WORKERS = 12;
-/** A unary call the client has ended must be answered (status, reset or GOAWAY) within this long. */
-const ANSWER_DEADLINE_MS = 10_000;
+/**
+ * A unary call the client has ended must be answered (status, reset or GOAWAY) within this long: well past etcd's
+ * request timeout (7 s), which a loaded machine stretches, short of a hang.
+ */
+const ANSWER_DEADLINE_MS = 20_000;
 const FLOOD_STREAMS = 1_000;
+const ETCD_CONF_CHANGE_CALL = /^\/etcdserverpb\.Cluster\/Member(Add|Remove|Update|Promote) /;
 const WRITER_PREFIX = 'fuzz-acked/';
 const WRITER_PREFIX_END = 'fuzz-acked0';
 
@@ -269,7 +273,10 @@ describe.each(MEMBER_KINDS.map((kind) => [kind]))('fuzzing a %s member', (kind: 
     expect(stats.calls).toBeGreaterThan(200);
     expect(acked.length).toBeGreaterThan(10);
     // Every call the client ended (unary, server-streaming) was answered: a status, a reset or a GOAWAY.
-    expect({ unanswered: stats.unanswered.slice(0, 5), count: stats.unanswered.length, context }).toEqual({ unanswered: [], count: 0, context });
+    // etcd 3.4's exception: its configure() waits without a deadline for the conf change it proposed, and Raft
+    // drops one proposed while another is pending (concurrent fuzz calls), so such a call is never answered there.
+    const owed = stats.unanswered.filter((u) => !(kind === 'etcd' && ETCD_CONF_CHANGE_CALL.test(u)));
+    expect({ unanswered: owed.slice(0, 5), count: owed.length, context }).toEqual({ unanswered: [], count: 0, context });
 
     // Alarms a mutated Alarm call may have raised are cleared, then the member answers correctly.
     const alarms = await maintenance.alarm({ action: etcdserverpb.AlarmRequest_AlarmAction.GET });
