@@ -25,11 +25,12 @@ import { scanDb } from './reader.js';
 import { isTombstoneRecord } from './record.js';
 
 /**
- * Default units of work (entries examined + versions deleted) per chunk: a few ms here, each
- * chunk its own commit (250 rather than etcd's batch of 1,000 keys: put p99 while compacting
- * 1,000,000 versions was 4.6x the p99 without at 1,000, 2.3x at 250; bench:compare --compaction).
+ * Default units of work (entries examined + versions deleted) per chunk: about a millisecond here,
+ * each chunk its own commit (100 rather than etcd's batch of 1,000 keys: put p99 while compacting
+ * 1,000,000 versions was 4.6x the p99 without at 1,000, 2.5-3.1x at 250 and 1.6-1.8x at 100, quiet
+ * machine, bench:compare --compaction; docs/benchmarks.md). A put waits for the chunk in progress.
  */
-export const COMPACTION_CHUNK_ENTRIES = 250;
+export const COMPACTION_CHUNK_ENTRIES = 100;
 /** Pause after a chunk, as a multiple of the chunk's duration. */
 const PAUSE_PER_CHUNK_MS_RATIO = 2;
 

@@ -48,7 +48,7 @@ it("maps --cipher-suites onto OpenSSL's names, refusing an unknown name in etcd'
 
 it('--debug is --log-level debug; --pre-vote, --strict-reconfig-check and the gRPC limits reach the config', () => {
   expect(configOf('--debug').logLevel).toBe('debug');
-  expect([configOf().compactionBatchLimit, configOf('--experimental-compaction-batch-limit', '500').compactionBatchLimit]).toEqual([250, 500]);
+  expect([configOf().compactionBatchLimit, configOf('--experimental-compaction-batch-limit', '500').compactionBatchLimit]).toEqual([100, 500]);
   expect([configOf().warningApplyDurationMs, configOf('--experimental-warning-apply-duration', '1.5s').warningApplyDurationMs]).toEqual([100, 1500]);
   const c = configOf('--pre-vote', '--strict-reconfig-check=false', '--max-concurrent-streams', '7', '--grpc-keepalive-interval', '0');
   expect([c.preVote, c.strictReconfigCheck, c.grpc]).toEqual([true, false, { maxConcurrentStreams: 7, keepaliveMinTimeMs: 5_000, keepaliveIntervalMs: 0, keepaliveTimeoutMs: 20_000 }]);
