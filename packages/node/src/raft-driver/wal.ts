@@ -60,6 +60,12 @@ export interface WalOptions {
   readonly dataDir: string;
   /** Initial LMDB map size; lmdb-js grows it on demand. */
   readonly mapSizeBytes?: number;
+  /**
+   * Saves go to lmdb-js's write thread (CORVID_EXPERIMENTAL_WAL_WRITE_THREAD). Otherwise the
+   * snapshot and compaction writes commit synchronously too: a synchronous save would split an
+   * asynchronous batch in flight into two transactions.
+   */
+  readonly writeThread?: boolean;
 }
 
 export class Wal implements LogStorage {
@@ -77,7 +83,7 @@ export class Wal implements LogStorage {
   private saving = false;
   private savingSnapshot = false;
 
-  private constructor(path: string, root: RootDatabase<Buffer, Buffer>) {
+  private constructor(path: string, root: RootDatabase<Buffer, Buffer>, private readonly writeThread: boolean) {
     this.path = path;
     this.root = root;
     this.entriesDb = root.openDB<Buffer, Buffer>({ name: WAL_DB_ENTRIES, keyEncoding: 'binary', encoding: 'binary' });
@@ -111,7 +117,7 @@ export class Wal implements LogStorage {
       eventTurnBatching: false,
       ...(options.mapSizeBytes === undefined ? {} : { mapSize: options.mapSizeBytes }),
     });
-    return new Wal(path, root);
+    return new Wal(path, root, options.writeThread === true);
   }
 
   /** True for a log that has never been saved to (a new data dir: bootstrap it). */
@@ -210,7 +216,7 @@ export class Wal implements LogStorage {
     if (write === null) return null;
     this.saving = true;
     this.savingSnapshot = write.hasSnapshot;
-    return this.batched(write.write, () => {
+    return this.onWriteThread(write.write, () => {
       this.saving = false;
       this.savingSnapshot = false;
       write.done();
@@ -224,8 +230,15 @@ export class Wal implements LogStorage {
    * "Durability"). No synchronous write transaction may run meanwhile: lmdb-js would interrupt the
    * write thread's transaction to run it.
    */
-  private async batched(write: () => void, done: () => void): Promise<void> {
+  private async onWriteThread(write: () => void, done: () => void): Promise<void> {
     await this.root.batch(write);
+    done();
+  }
+
+  /** A snapshot or compaction write: on the write thread when saves are, else one synchronous transaction. */
+  private async batched(write: () => void, done: () => void): Promise<void> {
+    if (this.writeThread) return this.onWriteThread(write, done);
+    this.root.transactionSync(write);
     done();
   }
 

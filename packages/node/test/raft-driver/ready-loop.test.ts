@@ -68,7 +68,7 @@ class Member {
     this.backend = Backend.open({ dataDir: this.dir });
     this.kv = new KvStore(this.backend);
     this.applier = new Applier(this.backend, this.kv);
-    this.wal = Wal.open({ dataDir: this.dir });
+    this.wal = Wal.open({ dataDir: this.dir, writeThread: this.overrides.walWriteThread === true });
     this.registry = new Registry();
     bootstrapWal(this.wal, [MEMBER], Math.max(1, this.applier.appliedIndex()));
     const metrics = { ...createServerMetrics(this.registry, { serverVersion: '3.4.0', memberIdHex: 'x', quotaBackendBytes: 2 ** 31 }), ...createRaftDriverMetrics(this.registry) };
