@@ -133,7 +133,7 @@ export class Lessor implements KeyLeases {
    * Forgets lease `id` and its attachments; the caller deleted its keys in the same transaction (and passes the
    * `keys(id)` it read for that, so they are not read twice).
    */
-  revoke(_txn: WriteTxn, id: bigint, keys: readonly Buffer[] = this.keys(id)): void {
+  revoke(_txn: WriteTxn, id: bigint, keys: readonly Buffer[]): void {
     this.mustExist(id);
     for (const key of keys) this.backend.leaseKeys.removeSync(encodeLeaseKeysKey(id, key));
     this.backend.leases.removeSync(encodeLeaseKey(id));

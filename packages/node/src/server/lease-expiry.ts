@@ -10,6 +10,7 @@
  * gaining it the lessor is promoted once every entry up to the new term's empty entry is applied
  * (etcd promotes when it applies that entry), extending each lease by one election timeout.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { isCorvidError } from '../errors/index.js';
 import type { Lessor } from '../lease/index.js';
 import type { Logger } from '../util/logger.js';
@@ -34,7 +35,6 @@ const DEFAULT_MAX_PENDING_REVOKES = 64;
 export const REVOKE_RATE = 5000;
 /** The share of a pass over which its revokes are proposed: the rest lets the last ones apply before the next tick. */
 const PACED_SHARE = 0.8;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The raft driver as the loop sees it. */
 export interface LeadershipSource {
@@ -149,7 +149,7 @@ export class LeaseExpiryLoop {
         const k = next++;
         const id = expired[k] as bigint;
         const wait = startedAt + k * spacingMs - performance.now();
-        if (wait >= 1) await sleep(wait);
+        if (wait >= 1) await delay(wait);
         if (this.closed || !lessor.isPrimary()) return;
         try {
           await propose({ $case: 'leaseRevoke', value: { ID: id } });

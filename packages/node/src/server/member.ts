@@ -28,9 +28,9 @@ import { GrpcServices } from '../api/grpc-services.js';
 import { grpcServerOptions } from '../api/grpc-server-options.js';
 import { enforcePingPolicy } from '../api/ping-policy.js';
 import { GRPC_JS_HARD_LIMIT_FACTOR } from '../api/grpc-refusals.js';
-import { AuthGate, createTokenProvider, effectiveBcryptCost } from '../auth/index.js';
+import { AuthGate, createTokenProvider, effectiveBcryptCost, type AuthInfo } from '../auth/index.js';
 import { formatId } from '../cluster/index.js';
-import { CorvidError } from '../errors/index.js';
+import { CorvidError, isCorvidError } from '../errors/index.js';
 import { autoCompactionOf, verifyConfig, type Config } from '../config/index.js';
 import { createRegistry, GrpcMetrics } from '../metrics/index.js';
 import { startTracing, traceProposals } from '../tracing/index.js';
@@ -109,7 +109,8 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   applier.auth.useTokenProvider(authTokens);
   // Applied index and ReadIndex for tokens issued through entries not applied here yet (the driver exists by then).
   const authGate = new AuthGate(applier.auth, authTokens, { appliedIndex: () => applier.appliedIndex(), readBarrier: () => driver().readBarrier() });
-  const wal = Wal.open({ dataDir: config.dataDir });
+  const walWriteThread = process.env['CORVID_EXPERIMENTAL_WAL_WRITE_THREAD'] === '1';
+  const wal = Wal.open({ dataDir: config.dataDir, writeThread: walWriteThread });
   const closeStores = async (): Promise<void> => {
     await kv.close();
     await wal.close();
@@ -210,7 +211,7 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
       electionTimeoutMs: config.electionTimeoutMs,
       snapshotCount: config.snapshotCount,
       preVote: config.preVote,
-      walWriteThread: process.env['CORVID_EXPERIMENTAL_WAL_WRITE_THREAD'] === '1',
+      walWriteThread,
       maxPendingProposals: MAX_PENDING_PROPOSALS,
       requestTimeoutMs: requestTimeoutMs(config),
       metrics: { ...serverMetrics, ...createRaftDriverMetrics(registry) },
@@ -322,10 +323,12 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
     progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
   });
   addService(etcdserverpb.WatchService, watch.implementation());
+  // The member's own proposals (lease expiry, auto-compaction) pass the auth checks as root, as etcd's do.
+  const asRoot = (): AuthInfo => ({ username: 'root', revision: applier.auth.revision() });
   // The leader expires leases and checkpoints them; keepalives and TimeToLive need the leader's lessor.
   // Expired leases are revoked as root, as etcd's authStore.WithRoot: with auth on, the applier checks revokes.
   const leaseExpiry = new LeaseExpiryLoop({
-    lessor, raft: raftDriver, propose: (body) => proposer.propose(body, { username: 'root', revision: applier.auth.revision() }), electionTimeoutMs: config.electionTimeoutMs, logger,
+    lessor, raft: raftDriver, propose: (body) => proposer.propose(body, asRoot()), electionTimeoutMs: config.electionTimeoutMs, logger,
   });
   leaseExpiry.start();
   // etcd's monitorKVHash (--experimental-corrupt-check-time; 0: off). The alarm's proposal carries no user, as etcd's.
@@ -338,9 +341,9 @@ export async function startMember({ config, logger, onFatal }: MemberOptions): P
   const autoCompactor = new AutoCompactor({
     policy: autoCompaction, logger, currentRevision: () => kv.currentRevision(), isLeader: () => raftDriver.isLeader(),
     compact: async (revision) => {
-      await proposer.propose({ $case: 'compaction', value: etcdserverpb.CompactionRequest.fromPartial({ revision: BigInt(revision) }) }, { username: 'root', revision: applier.auth.revision() });
+      await proposer.propose({ $case: 'compaction', value: etcdserverpb.CompactionRequest.fromPartial({ revision: BigInt(revision) }) }, asRoot());
     },
-    isCompacted: (err) => err instanceof CorvidError && err.code === 'Compacted',
+    isCompacted: (err) => isCorvidError(err, 'Compacted'),
   });
   autoCompactor.start();
   const leaseIds = new RequestIdGenerator(memberId, Date.now());

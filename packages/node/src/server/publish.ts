@@ -33,20 +33,18 @@ export function publishAttributes(deps: PublishDeps): { stop(): Promise<void> } 
     while (!abort.signal.aborted && !published(deps)) {
       // Proposed even before this member's own membership lists it (a joiner waiting for its
       // snapshot): the members that apply it know the new member from its MemberAdd.
-      {
-        try {
-          const proposal = deps.proposer.propose({ $case: 'memberAttributes', value: { id: deps.memberId, name: deps.name, clientUrls: [...deps.clientUrls] } });
-          // An attempt gets ATTEMPT_MS, not the whole request timeout: a forwarded proposal can be
-          // lost (a joiner right after its snapshot, seen in test/cluster/membership under load) and
-          // a second publish of the same attributes is harmless. A late outcome is only logged.
-          proposal.catch((err: unknown) => deps.logger.debug('an earlier publish attempt failed', { error: err }));
-          if (await Promise.race([proposal.then(() => true), sleep(ATTEMPT_MS, false, { signal: abort.signal }).catch(() => false)])) {
-            deps.logger.info('published local member to cluster', { name: deps.name, 'client-urls': deps.clientUrls });
-            return;
-          }
-        } catch (err) {
-          deps.logger.debug('publish failed; retrying', { error: err });
+      try {
+        const proposal = deps.proposer.propose({ $case: 'memberAttributes', value: { id: deps.memberId, name: deps.name, clientUrls: [...deps.clientUrls] } });
+        // An attempt gets ATTEMPT_MS, not the whole request timeout: a forwarded proposal can be
+        // lost (a joiner right after its snapshot, seen in test/cluster/membership under load) and
+        // a second publish of the same attributes is harmless. A late outcome is only logged.
+        proposal.catch((err: unknown) => deps.logger.debug('an earlier publish attempt failed', { error: err }));
+        if (await Promise.race([proposal.then(() => true), sleep(ATTEMPT_MS, false, { signal: abort.signal }).catch(() => false)])) {
+          deps.logger.info('published local member to cluster', { name: deps.name, 'client-urls': deps.clientUrls });
+          return;
         }
+      } catch (err) {
+        deps.logger.debug('publish failed; retrying', { error: err });
       }
       await sleep(RETRY_MS, undefined, { signal: abort.signal }).catch(() => undefined);
     }
