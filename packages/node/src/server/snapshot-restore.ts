@@ -34,6 +34,8 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const { config } = options;
   const cluster = resolveInitialCluster(config);
   if (existsSync(config.dataDir)) throw new SnapshotFileError(`data-dir "${config.dataDir}" exists`);
+  // etcdctl's check too: a WAL already there would keep its old hard state and entries beside the new store.
+  if (config.walDir !== '' && existsSync(config.walDir)) throw new SnapshotFileError(`wal-dir "${config.walDir}" exists`);
   const file = await verifySnapshotFile(options.snapshotPath, options.skipHashCheck, (done, total) => options.onProgress?.('verify', done, total));
   const dbDir = join(config.dataDir, 'member', 'db');
   mkdirSync(dbDir, { recursive: true });
